@@ -1,0 +1,339 @@
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "listen.h"
+#include "log.h"
+
+struct loader {
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static bool failf(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Writes "FILE:LINE: key: message" (the line of setting S) and returns false. */
+static bool failf(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (s)
+		snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", ld->path,
+			 config_setting_source_line(s), config_setting_name(s), msg);
+	else
+		snprintf(ld->err, ld->errlen, "%s: %s", ld->path, msg);
+	return false;
+}
+
+static bool get_bool(struct loader *ld, const config_setting_t *s, void *dst)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return failf(ld, s, "expected true or false");
+	*(bool *)dst = config_setting_get_bool(s);
+	return true;
+}
+
+static bool get_uint(struct loader *ld, const config_setting_t *s, long long min,
+		     long long max, unsigned *dst)
+{
+	int t = config_setting_type(s);
+	long long v;
+
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+		return failf(ld, s, "expected an integer");
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return failf(ld, s, "%lld is out of range (%lld to %lld)", v, min, max);
+	*dst = (unsigned)v;
+	return true;
+}
+
+static bool get_string(struct loader *ld, const config_setting_t *s, char **dst)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return failf(ld, s, "expected a string");
+	free(*dst);
+	*dst = strdup(config_setting_get_string(s));
+	return *dst != NULL || failf(ld, s, "out of memory");
+}
+
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static bool get_string_list(struct loader *ld, const config_setting_t *s, char ***dst,
+			    size_t *n)
+{
+	int t = config_setting_type(s);
+	int count;
+	char **v;
+
+	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
+		return failf(ld, s, "expected a list of strings, like [ \"a\", \"b\" ]");
+	count = config_setting_length(s);
+	v = calloc(count ? count : 1, sizeof *v);
+	if (!v)
+		return failf(ld, s, "out of memory");
+	for (int i = 0; i < count; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
+			free_strings(v, i);
+			return failf(ld, s, "element %d is not a string", i + 1);
+		}
+		v[i] = strdup(config_setting_get_string(e));
+	}
+	free_strings(*dst, *n);
+	*dst = v;
+	*n = count;
+	return true;
+}
+
+static bool load_types(struct loader *ld, const config_setting_t *s, struct rh_config *cfg)
+{
+	int count;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return failf(ld, s, "expected a group, like { md = \"text/markdown\"; }");
+	count = config_setting_length(s);
+	cfg->types = calloc(count ? count : 1, sizeof *cfg->types);
+	if (!cfg->types)
+		return failf(ld, s, "out of memory");
+	for (int i = 0; i < count; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		const char *type;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return failf(ld, e, "expected a media type string");
+		type = config_setting_get_string(e);
+		if (!*type || strpbrk(type, "\r\n"))
+			return failf(ld, e, "\"%s\" is not a media type", type);
+		cfg->types[i].ext = strdup(config_setting_name(e));
+		cfg->types[i].type = strdup(type);
+		cfg->n_types++;
+	}
+	return true;
+}
+
+static bool is_power_of_two(unsigned v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* One key of the file: checked for its type and range, stored in CFG. */
+static bool load_setting(struct loader *ld, const config_setting_t *s, struct rh_config *cfg)
+{
+	const char *k = config_setting_name(s);
+	unsigned u;
+
+	if (!strcmp(k, "cpu_limit"))
+		return get_uint(ld, s, 0, 4096, &cfg->cpu_limit);
+	if (!strcmp(k, "share_ring_backend"))
+		return get_bool(ld, s, &cfg->share_ring_backend);
+	if (!strcmp(k, "enable_sq_poll"))
+		return get_bool(ld, s, &cfg->enable_sq_poll);
+	if (!strcmp(k, "register_buffers"))
+		return get_bool(ld, s, &cfg->register_buffers);
+	if (!strcmp(k, "ring_entries")) {
+		if (!get_uint(ld, s, 64, 32768, &cfg->ring_entries))
+			return false;
+		return is_power_of_two(cfg->ring_entries) ||
+		       failf(ld, s, "%u is not a power of two", cfg->ring_entries);
+	}
+	if (!strcmp(k, "buffer_size"))
+		return get_uint(ld, s, 4096, 1 << 20, &cfg->buffer_size);
+	if (!strcmp(k, "splice_threshold")) {
+		if (!get_uint(ld, s, 0, UINT32_MAX, &u))
+			return false;
+		cfg->splice_threshold = u;
+		return true;
+	}
+	if (!strcmp(k, "document_root"))
+		return get_string(ld, s, &cfg->document_root);
+	if (!strcmp(k, "listen")) {
+		if (!get_string_list(ld, s, &cfg->listen, &cfg->n_listen))
+			return false;
+		for (size_t i = 0; i < cfg->n_listen; i++) {
+			struct sockaddr_storage ss;
+			if (rh_listen_parse_addr(cfg->listen[i], &ss) < 0)
+				return failf(ld, s, "\"%s\" is not ADDR:PORT (IPv6: [ADDR]:PORT)",
+					     cfg->listen[i]);
+		}
+		return true;
+	}
+	if (!strcmp(k, "user"))
+		return get_string(ld, s, &cfg->user);
+	if (!strcmp(k, "index")) {
+		if (!get_string_list(ld, s, &cfg->index, &cfg->n_index))
+			return false;
+		for (size_t i = 0; i < cfg->n_index; i++)
+			if (!cfg->index[i][0] || strchr(cfg->index[i], '/'))
+				return failf(ld, s, "\"%s\" is not a file name", cfg->index[i]);
+		return true;
+	}
+	if (!strcmp(k, "keepalive_timeout"))
+		return get_uint(ld, s, 1, 86400, &cfg->keepalive_timeout);
+	if (!strcmp(k, "header_timeout"))
+		return get_uint(ld, s, 1, 86400, &cfg->header_timeout);
+	if (!strcmp(k, "send_timeout"))
+		return get_uint(ld, s, 1, 86400, &cfg->send_timeout);
+	if (!strcmp(k, "max_connections"))
+		return get_uint(ld, s, 0, 1 << 24, &cfg->max_connections);
+	if (!strcmp(k, "access_log")) {
+		if (!get_string(ld, s, &cfg->access_log))
+			return false;
+		return !strcmp(cfg->access_log, "off") || !strcmp(cfg->access_log, "journal") ||
+		       cfg->access_log[0] == '/' ||
+		       failf(ld, s, "expected \"off\", \"journal\" or an absolute file path");
+	}
+	if (!strcmp(k, "log_level")) {
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			return failf(ld, s, "expected a string");
+		cfg->log_level = rh_log_level_parse(config_setting_get_string(s));
+		return cfg->log_level >= 0 ||
+		       failf(ld, s, "\"%s\" is not one of error, warning, notice, info, debug",
+			     config_setting_get_string(s));
+	}
+	if (!strcmp(k, "types"))
+		return load_types(ld, s, cfg);
+	return failf(ld, s, "unknown key");
+}
+
+static struct rh_config *config_defaults(void)
+{
+	static const char *const listen[] = { "0.0.0.0:80", "[::]:80" };
+	struct rh_config *cfg = calloc(1, sizeof *cfg);
+
+	if (!cfg)
+		return NULL;
+	cfg->share_ring_backend = true;
+	cfg->register_buffers = true;
+	cfg->ring_entries = 4096;
+	cfg->buffer_size = 16384;
+	cfg->document_root = strdup("/var/www/html");
+	cfg->listen = calloc(2, sizeof(char *));
+	cfg->n_listen = 2;
+	cfg->listen[0] = strdup(listen[0]);
+	cfg->listen[1] = strdup(listen[1]);
+	cfg->user = strdup("www-data");
+	cfg->index = calloc(1, sizeof(char *));
+	cfg->n_index = 1;
+	cfg->index[0] = strdup("index.html");
+	cfg->keepalive_timeout = 75;
+	cfg->header_timeout = 10;
+	cfg->send_timeout = 60;
+	cfg->access_log = strdup("off");
+	cfg->log_level = RH_LOG_INFO;
+	return cfg;
+}
+
+static bool apply_overrides(struct loader *ld, struct rh_config *cfg,
+			    const struct rh_config_overrides *ov)
+{
+	if (ov->document_root) {
+		free(cfg->document_root);
+		cfg->document_root = strdup(ov->document_root);
+	}
+	if (ov->n_listen) {
+		char **v = calloc(ov->n_listen, sizeof *v);
+		for (size_t i = 0; i < ov->n_listen; i++) {
+			struct sockaddr_storage ss;
+			if (rh_listen_parse_addr(ov->listen[i], &ss) < 0) {
+				free_strings(v, i);
+				snprintf(ld->err, ld->errlen,
+					 "--listen %s: not ADDR:PORT (IPv6: [ADDR]:PORT)", ov->listen[i]);
+				return false;
+			}
+			v[i] = strdup(ov->listen[i]);
+		}
+		free_strings(cfg->listen, cfg->n_listen);
+		cfg->listen = v;
+		cfg->n_listen = ov->n_listen;
+	}
+	if (ov->cpu_limit >= 0)
+		cfg->cpu_limit = ov->cpu_limit;
+	return true;
+}
+
+/* Checks that need the file system, made after every key is known. */
+static bool check_document_root(struct loader *ld, const config_t *lc, const struct rh_config *cfg)
+{
+	const config_setting_t *s = config_lookup(lc, "document_root");
+	struct stat st;
+
+	if (stat(cfg->document_root, &st) < 0)
+		return failf(ld, s, "%s: %s", cfg->document_root, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return failf(ld, s, "%s: not a directory", cfg->document_root);
+	return true;
+}
+
+struct rh_config *rh_config_load(const char *path, const struct rh_config_overrides *ov,
+				 char *err, size_t errlen)
+{
+	struct loader ld = { .path = path, .err = err, .errlen = errlen };
+	struct rh_config *cfg = config_defaults();
+	config_setting_t *root;
+	config_t lc;
+	bool ok = true;
+
+	if (!cfg) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		return NULL;
+	}
+	config_init(&lc);
+	if (!config_read_file(&lc, path)) {
+		if (config_error_type(&lc) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		else
+			snprintf(err, errlen, "%s:%d: %s", path, config_error_line(&lc),
+				 config_error_text(&lc));
+		ok = false;
+	}
+	root = config_root_setting(&lc);
+	for (int i = 0; ok && i < config_setting_length(root); i++)
+		ok = load_setting(&ld, config_setting_get_elem(root, i), cfg);
+	if (ok && ov)
+		ok = apply_overrides(&ld, cfg, ov);
+	if (ok && cfg->n_listen == 0)
+		ok = failf(&ld, config_lookup(&lc, "listen"), "needs at least one address");
+	if (ok)
+		ok = check_document_root(&ld, &lc, cfg);
+	config_destroy(&lc);
+	if (!ok) {
+		rh_config_free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+void rh_config_free(struct rh_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->document_root);
+	free_strings(cfg->listen, cfg->n_listen);
+	free(cfg->user);
+	free_strings(cfg->index, cfg->n_index);
+	free(cfg->access_log);
+	for (size_t i = 0; i < cfg->n_types; i++) {
+		free(cfg->types[i].ext);
+		free(cfg->types[i].type);
+	}
+	free(cfg->types);
+	free(cfg);
+}

@@ -1,0 +1,57 @@
+/* The configuration file (libconfig syntax) as an immutable snapshot. */
+#ifndef RH_CONFIG_H
+#define RH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+#define RH_DEFAULT_CONFIG SYSCONFDIR "/ringhttpd/ringhttpd.conf"
+
+struct rh_type_override {
+	char *ext;
+	char *type;
+};
+
+struct rh_config {
+	unsigned cpu_limit;
+	bool share_ring_backend;
+	bool enable_sq_poll;
+	bool register_buffers;
+	unsigned ring_entries;
+	unsigned buffer_size;
+	uint64_t splice_threshold;
+	char *document_root;
+	char **listen;
+	size_t n_listen;
+	char *user;
+	char **index;
+	size_t n_index;
+	unsigned keepalive_timeout;
+	unsigned header_timeout;
+	unsigned send_timeout;
+	unsigned max_connections;
+	char *access_log;
+	int log_level;
+	struct rh_type_override *types;
+	size_t n_types;
+};
+
+/* Command-line values that replace those of the file (NULL/0: keep). */
+struct rh_config_overrides {
+	const char *document_root;
+	const char *const *listen;
+	size_t n_listen;
+	long cpu_limit; /* -1: keep */
+};
+
+/* Reads and validates PATH. On failure returns NULL and writes one line
+ * "PATH:LINE: message" (or "PATH: message") into ERR. */
+struct rh_config *rh_config_load(const char *path, const struct rh_config_overrides *ov,
+				 char *err, size_t errlen);
+void rh_config_free(struct rh_config *cfg);
+
+#endif

@@ -1,0 +1,302 @@
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "site.h"
+
+#define PATH_MAX_LEN 4096
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+ssize_t rh_path_decode(const char *enc, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = enc[i];
+		if (c == '%') {
+			int hi, lo;
+			if (i + 2 >= len)
+				return -1;
+			hi = hexval(enc[i + 1]);
+			lo = hexval(enc[i + 2]);
+			if (hi < 0 || lo < 0)
+				return -1;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c == '\0' || n + 1 >= cap)
+			return -1;
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* openat2 under the root: no spelling of ".." and no symbolic link can
+ * leave it, and /proc magic links are refused. */
+static int open_beneath(int root_fd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	int fd = syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+	return fd < 0 ? -errno : fd;
+}
+
+static int status_of_errno(int err)
+{
+	switch (err) {
+	case ENOENT:
+	case ENOTDIR:
+	case ENAMETOOLONG:
+	case ELOOP:
+	case EXDEV:
+		return 404;
+	case EACCES:
+	case EPERM:
+		return 403;
+	case EMFILE:
+	case ENFILE:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
+/* What a path names: a regular file opened into *FD (200), a directory
+ * (*FD = -1, 301 standing for "is a directory"), or an error status. */
+static int open_regular(int root_fd, const char *path, int *fd, struct stat *st)
+{
+	int r = open_beneath(root_fd, path);
+
+	*fd = -1;
+	if (r < 0)
+		return status_of_errno(-r);
+	if (fstat(r, st) < 0) {
+		close(r);
+		return 500;
+	}
+	if (S_ISDIR(st->st_mode)) {
+		close(r);
+		return 301;
+	}
+	if (!S_ISREG(st->st_mode)) { /* FIFOs, devices, sockets are never served */
+		close(r);
+		return 403;
+	}
+	/* O_NONBLOCK kept FIFOs from blocking the open; io_uring would turn it
+	 * into -EAGAIN on page-cache misses, so it goes now. */
+	if (fcntl(r, F_SETFL, 0) < 0) {
+		close(r);
+		return 500;
+	}
+	*fd = r;
+	return 200;
+}
+
+/* Resolves PATH (decoded, starting with '/') to a regular file, trying the
+ * index files for a directory path ending in '/'. */
+static int resolve(const struct rh_site *site, const char *path, size_t len, int *fd,
+		   struct stat *st)
+{
+	char full[PATH_MAX_LEN];
+	int status, dir_status;
+
+	if (path[len - 1] != '/')
+		return open_regular(site->root_fd, path, fd, st);
+	for (size_t i = 0; i < site->cfg->n_index; i++) {
+		size_t nlen = strlen(site->cfg->index[i]);
+		if (len + nlen >= sizeof full)
+			return 404;
+		memcpy(full, path, len);
+		memcpy(full + len, site->cfg->index[i], nlen + 1);
+		status = open_regular(site->root_fd, full, fd, st);
+		if (status != 404)
+			return status == 301 ? 403 : status;
+	}
+	/* no index: a directory is forbidden, anything else does not exist */
+	dir_status = open_regular(site->root_fd, path, fd, st);
+	if (*fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return dir_status == 301 ? 403 : dir_status == 200 ? 404 : dir_status;
+}
+
+static uint32_t hash_path(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+int rh_file_cache_init(struct rh_file_cache *c, unsigned capacity)
+{
+	size_t n = 16;
+
+	while (n < 2 * (size_t)capacity)
+		n *= 2;
+	memset(c, 0, sizeof *c);
+	c->buckets = calloc(n, sizeof *c->buckets);
+	if (!c->buckets)
+		return -ENOMEM;
+	c->mask = n - 1;
+	c->capacity = capacity;
+	c->lru.lru_next = c->lru.lru_prev = &c->lru;
+	return 0;
+}
+
+static void lru_unlink(struct rh_file *f)
+{
+	f->lru_prev->lru_next = f->lru_next;
+	f->lru_next->lru_prev = f->lru_prev;
+}
+
+static void lru_push_front(struct rh_file_cache *c, struct rh_file *f)
+{
+	f->lru_next = c->lru.lru_next;
+	f->lru_prev = &c->lru;
+	c->lru.lru_next->lru_prev = f;
+	c->lru.lru_next = f;
+}
+
+static void file_release(struct rh_file *f)
+{
+	close(f->fd);
+	free(f);
+}
+
+/* Takes F out of the table; it lives on while responses still use it. */
+static void unhash(struct rh_file_cache *c, struct rh_file *f)
+{
+	struct rh_file **pp = &c->buckets[f->hash & c->mask];
+
+	while (*pp != f)
+		pp = &(*pp)->hnext;
+	*pp = f->hnext;
+	lru_unlink(f);
+	c->count--;
+	rh_file_put(f);
+}
+
+void rh_file_cache_flush(struct rh_file_cache *c)
+{
+	while (c->lru.lru_prev != &c->lru)
+		unhash(c, c->lru.lru_prev);
+}
+
+void rh_file_cache_destroy(struct rh_file_cache *c)
+{
+	rh_file_cache_flush(c);
+	free(c->buckets);
+	c->buckets = NULL;
+}
+
+void rh_file_put(struct rh_file *f)
+{
+	if (--f->refs == 0)
+		file_release(f);
+}
+
+static struct rh_file *file_new(const struct rh_site *site, const char *path, size_t len,
+				int fd, const struct stat *st, time_t now)
+{
+	struct rh_file *f = malloc(sizeof *f + len + 1);
+	const char *name = path;
+	size_t name_len = len;
+
+	if (!f)
+		return NULL;
+	memset(f, 0, sizeof *f);
+	f->fd = fd;
+	f->size = st->st_size;
+	f->mtime = st->st_mtim.tv_sec;
+	f->dev = st->st_dev;
+	f->ino = st->st_ino;
+	f->etag_len = rh_etag_format(f->etag, st);
+	rh_http_date_format(f->mtime, f->last_modified);
+	if (path[len - 1] == '/') { /* an index file: its own name gives the type */
+		name = "index.html";
+		name_len = strlen(name);
+	}
+	f->mime = rh_mime_lookup(site->mime, name, name_len);
+	f->validated = now;
+	f->refs = 1;
+	f->key_len = len;
+	memcpy(f->key, path, len);
+	f->key[len] = '\0';
+	return f;
+}
+
+static bool same_file(const struct rh_file *f, const struct stat *st)
+{
+	return f->dev == st->st_dev && f->ino == st->st_ino && f->size == (uint64_t)st->st_size &&
+	       f->mtime == st->st_mtim.tv_sec;
+}
+
+int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char *path,
+		size_t len, time_t now, struct rh_file **out)
+{
+	uint32_t h = hash_path(path, len);
+	struct rh_file *f;
+	struct stat st;
+	int fd, status;
+
+	for (f = c->buckets[h & c->mask]; f; f = f->hnext)
+		if (f->hash == h && f->key_len == len && !memcmp(f->key, path, len))
+			break;
+	if (f && f->validated == now)
+		goto hit;
+
+	/* a miss, or an entry last checked in an earlier second */
+	status = resolve(site, path, len, &fd, &st);
+	if (f && (status != 200 || !same_file(f, &st))) {
+		unhash(c, f);
+		f = NULL;
+	}
+	if (status != 200)
+		return status;
+	if (f) {
+		close(fd);
+		f->validated = now;
+		goto hit;
+	}
+	f = file_new(site, path, len, fd, &st, now);
+	if (!f) {
+		close(fd);
+		return 503;
+	}
+	if (c->count == c->capacity)
+		unhash(c, c->lru.lru_prev);
+	f->hash = h;
+	f->hnext = c->buckets[h & c->mask];
+	c->buckets[h & c->mask] = f;
+	lru_push_front(c, f);
+	c->count++;
+	f->refs++; /* the caller's */
+	*out = f;
+	return 200;
+hit:
+	lru_unlink(f);
+	lru_push_front(c, f);
+	f->refs++;
+	*out = f;
+	return 200;
+}

@@ -1,0 +1,61 @@
+/* Safe path resolution under the document root and the per-ring
+ * open-file cache (fd, size, validators, media type). */
+#ifndef RH_FILE_H
+#define RH_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "http_cond.h"
+#include "http_date.h"
+
+struct rh_site;
+
+struct rh_file {
+	int fd;
+	uint64_t size;
+	time_t mtime;
+	dev_t dev;
+	ino_t ino;
+	const char *mime;
+	char etag[RH_ETAG_MAX];
+	uint8_t etag_len;
+	char last_modified[RH_HTTP_DATE_LEN + 1];
+
+	/* cache bookkeeping */
+	unsigned refs;	   /* the cache's own reference counts while hashed */
+	time_t validated;  /* second of the last check against the file system */
+	uint32_t hash;
+	struct rh_file *hnext;
+	struct rh_file *lru_prev, *lru_next;
+	size_t key_len;
+	char key[];
+};
+
+struct rh_file_cache {
+	struct rh_file **buckets;
+	size_t mask;
+	unsigned count, capacity;
+	struct rh_file lru; /* sentinel: lru.lru_next is the most recent */
+};
+
+/* Percent-decodes the request path ENC into OUT (NUL-terminated). Returns
+ * the decoded length, or -1 when the path is not acceptable (a bad escape,
+ * a decoded NUL, or longer than CAP - 1). */
+ssize_t rh_path_decode(const char *enc, size_t len, char *out, size_t cap);
+
+int rh_file_cache_init(struct rh_file_cache *c, unsigned capacity);
+void rh_file_cache_destroy(struct rh_file_cache *c);
+/* Drops every entry (after a reload changed the site). */
+void rh_file_cache_flush(struct rh_file_cache *c);
+
+/* Resolves the decoded PATH (starting with '/') under SITE's root. Returns
+ * 200 with a referenced file in *OUT, or 301 (a directory named without
+ * its trailing slash), 403, 404, 500 or 503 (out of file descriptors). */
+int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char *path,
+		size_t len, time_t now, struct rh_file **out);
+void rh_file_put(struct rh_file *f);
+
+#endif

@@ -1,0 +1,17 @@
+/* HTTP-date (RFC 9110 5.6.7): formatting and parsing. */
+#ifndef RH_HTTP_DATE_H
+#define RH_HTTP_DATE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "http_parse.h"
+
+#define RH_HTTP_DATE_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
+
+/* Writes the IMF-fixdate of T and a NUL into OUT. */
+void rh_http_date_format(time_t t, char out[RH_HTTP_DATE_LEN + 1]);
+/* Accepts IMF-fixdate, the obsolete RFC 850 and asctime forms. */
+bool rh_http_date_parse(struct rh_str s, time_t *t);
+
+#endif

@@ -1,0 +1,47 @@
+/* HTTP/1.x request head parser (RFC 9112), strict, without allocation or
+ * I/O: a pure function over bytes, so it can be unit-tested and fuzzed. */
+#ifndef RH_HTTP_PARSE_H
+#define RH_HTTP_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RH_MAX_REQUEST_LINE 8192
+
+enum rh_method { RH_METHOD_GET, RH_METHOD_HEAD, RH_METHOD_OPTIONS, RH_METHOD_OTHER };
+
+struct rh_str {
+	const char *p;
+	size_t len;
+};
+
+struct rh_request {
+	enum rh_method method;
+	struct rh_str method_name;
+	struct rh_str path;  /* still percent-encoded; "*" for OPTIONS * */
+	struct rh_str query; /* after '?', empty when none */
+	bool has_query;
+	unsigned version; /* 10 or 11 */
+	bool keep_alive;  /* the version's default, adjusted by Connection */
+	bool has_host;
+	bool has_content_length;
+	uint64_t content_length;
+	struct rh_str if_none_match;
+	struct rh_str if_modified_since;
+	struct rh_str range;
+	struct rh_str if_range;
+	struct rh_str user_agent;
+};
+
+/* Parses the request head at the start of BUF[0..LEN). Returns its length
+ * in bytes when complete, 0 when more bytes are needed, or minus the HTTP
+ * status to answer: -400 malformed, -414 request line too long, -431 head
+ * larger than MAX_HEAD, -501 Transfer-Encoding, -505 unsupported version. */
+ssize_t rh_http_parse(const char *buf, size_t len, size_t max_head, struct rh_request *req);
+
+/* Case-insensitive comparison of S with the NUL-terminated LIT. */
+bool rh_str_eq_ci(struct rh_str s, const char *lit);
+
+#endif

@@ -1,0 +1,39 @@
+/* Response heads and the short bodies of error responses. */
+#ifndef RH_HTTP_RESP_H
+#define RH_HTTP_RESP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "http_parse.h"
+
+struct rh_resp {
+	int status;
+	bool keep_alive;
+	bool head_only;	  /* HEAD: the head announces a body it does not carry */
+	const char *date; /* HTTP-date of now */
+	const char *content_type;
+	uint64_t content_length;
+	struct rh_str etag;
+	const char *last_modified;
+	bool ranged;		/* 206: Content-Range: bytes first-last/size */
+	bool unsatisfiable;	/* 416: Content-Range: bytes star/size */
+	uint64_t first, last, size;
+	struct rh_str location; /* 301: path, '/' appended, then "?query" */
+	struct rh_str location_query;
+	bool location_has_query;
+	bool allow;		/* 405, OPTIONS: Allow: GET, HEAD */
+};
+
+const char *rh_status_reason(int status);
+
+/* Writes the head of R into BUF. Returns its length, or 0 if CAP is short. */
+size_t rh_resp_head(char *buf, size_t cap, const struct rh_resp *r);
+
+/* A complete error response (head and, unless HEAD_ONLY, a short HTML
+ * body) into BUF; returns its length, or 0 if CAP is short. */
+size_t rh_resp_error(char *buf, size_t cap, int status, bool keep_alive, bool head_only,
+		     const char *date);
+
+#endif

@@ -1,0 +1,38 @@
+/* Diagnostics: journald with structured fields when stderr is the journal,
+ * plain "LEVEL: message" lines on stderr otherwise. */
+#ifndef RH_LOG_H
+#define RH_LOG_H
+
+#include <stdbool.h>
+
+/* syslog priorities, as journald expects in PRIORITY= */
+enum rh_log_level {
+	RH_LOG_ERR = 3,
+	RH_LOG_WARNING = 4,
+	RH_LOG_NOTICE = 5,
+	RH_LOG_INFO = 6,
+	RH_LOG_DEBUG = 7,
+};
+
+void rh_log_init(void);
+void rh_log_set_level(enum rh_log_level level);
+bool rh_log_enabled(enum rh_log_level level);
+bool rh_log_to_journal(void);
+/* "info" -> RH_LOG_INFO; -1 when unknown */
+int rh_log_level_parse(const char *name);
+
+void rh_log_at(enum rh_log_level level, const char *file, int line, const char *func,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#define rh_log(level, ...) \
+	do { \
+		if (rh_log_enabled(level)) \
+			rh_log_at(level, __FILE__, __LINE__, __func__, __VA_ARGS__); \
+	} while (0)
+#define rh_err(...) rh_log(RH_LOG_ERR, __VA_ARGS__)
+#define rh_warn(...) rh_log(RH_LOG_WARNING, __VA_ARGS__)
+#define rh_notice(...) rh_log(RH_LOG_NOTICE, __VA_ARGS__)
+#define rh_info(...) rh_log(RH_LOG_INFO, __VA_ARGS__)
+#define rh_debug(...) rh_log(RH_LOG_DEBUG, __VA_ARGS__)
+
+#endif

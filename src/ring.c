@@ -1,0 +1,393 @@
+#include "ring.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "server.h"
+#include "site.h"
+
+#define PIPE_SIZE (256 * 1024)
+#define SPARE_PIPES 64
+#define FILE_CACHE_ENTRIES 1024
+
+struct io_uring_sqe *rh_ring_sqe(struct rh_ring *r, unsigned n)
+{
+	/* linked entries must go to the kernel in one submission */
+	if (io_uring_sq_space_left(&r->uring) < n)
+		io_uring_submit(&r->uring);
+	return io_uring_get_sqe(&r->uring);
+}
+
+void rh_ring_recycle(struct rh_ring *r, uint32_t bid)
+{
+	io_uring_buf_ring_add(r->br, rh_buf(&r->pool, bid), r->pool.size, bid,
+			      io_uring_buf_ring_mask(r->pool.n_provided), 0);
+	io_uring_buf_ring_advance(r->br, 1);
+}
+
+bool rh_ring_may_warn(struct rh_ring *r)
+{
+	if (r->now == r->last_warning)
+		return false;
+	r->last_warning = r->now;
+	return true;
+}
+
+static void update_clock(struct rh_ring *r)
+{
+	struct timespec mono, wall;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &mono);
+	clock_gettime(CLOCK_REALTIME_COARSE, &wall);
+	r->now = mono.tv_sec;
+	if (wall.tv_sec != r->wall) {
+		r->wall = wall.tv_sec;
+		rh_http_date_format(r->wall, r->date);
+	}
+}
+
+static int fail(struct rh_ring *r, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int fail(struct rh_ring *r, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->setup_msg, sizeof r->setup_msg, fmt, ap);
+	va_end(ap);
+	r->setup_error = err < 0 ? err : -EINVAL;
+	return r->setup_error;
+}
+
+/* SINGLE_ISSUER with DEFER_TASKRUN is the best mode for a ring one thread
+ * owns; SQPOLL excludes DEFER_TASKRUN. Older kernels fall back to
+ * COOP_TASKRUN and then to no hint at all. */
+static int init_uring(struct rh_ring *r, const struct rh_config *cfg, int attach_fd)
+{
+	unsigned base = attach_fd >= 0 ? IORING_SETUP_ATTACH_WQ : 0;
+	unsigned modes[3];
+	int n = 0, ret = -EINVAL;
+
+	if (cfg->enable_sq_poll) {
+		modes[n++] = base | IORING_SETUP_SQPOLL | IORING_SETUP_SINGLE_ISSUER;
+		modes[n++] = base | IORING_SETUP_SQPOLL;
+	} else {
+		modes[n++] = base | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN;
+		modes[n++] = base | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN;
+		modes[n++] = base;
+	}
+	for (int i = 0; i < n; i++) {
+		struct io_uring_params p = {
+			.flags = modes[i] | IORING_SETUP_CQSIZE,
+			.cq_entries = cfg->ring_entries * 4,
+			.sq_thread_idle = 1000,
+			.wq_fd = attach_fd >= 0 ? (unsigned)attach_fd : 0,
+		};
+		ret = io_uring_queue_init_params(cfg->ring_entries, &r->uring, &p);
+		if (ret != -EINVAL)
+			break;
+	}
+	if (ret < 0) {
+		if (cfg->enable_sq_poll)
+			return fail(r, ret, "enable_sq_poll: io_uring with SQPOLL: %s", strerror(-ret));
+		return fail(r, ret, "io_uring_setup: %s", strerror(-ret));
+	}
+	r->uring_ready = true;
+	return 0;
+}
+
+static int check_kernel(struct rh_ring *r)
+{
+	static const struct {
+		int op;
+		const char *name;
+	} needed[] = {
+		{ IORING_OP_ACCEPT, "ACCEPT" },	    { IORING_OP_RECV, "RECV" },
+		{ IORING_OP_SEND, "SEND" },	    { IORING_OP_READ, "READ" },
+		{ IORING_OP_READ_FIXED, "READ_FIXED" }, { IORING_OP_SPLICE, "SPLICE" },
+		{ IORING_OP_TIMEOUT, "TIMEOUT" },   { IORING_OP_CLOSE, "CLOSE" },
+		{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" },
+	};
+	struct io_uring_probe *probe = io_uring_get_probe_ring(&r->uring);
+
+	if (!probe)
+		return fail(r, -ENOMEM, "io_uring probe failed");
+	for (size_t i = 0; i < sizeof needed / sizeof needed[0]; i++) {
+		if (!io_uring_opcode_supported(probe, needed[i].op)) {
+			io_uring_free_probe(probe);
+			return fail(r, -EOPNOTSUPP,
+				    "the kernel lacks io_uring operation %s (Linux 5.19 or later needed)",
+				    needed[i].name);
+		}
+	}
+	io_uring_free_probe(probe);
+	return 0;
+}
+
+/* The provided-buffer ring (receives pick their buffer when data arrives,
+ * so idle connections hold none) and, optionally, fixed buffers. */
+static int setup_buffers(struct rh_ring *r, const struct rh_config *cfg)
+{
+	struct rh_server *s = r->srv;
+	struct io_uring_buf_reg reg = { 0 };
+	int ret;
+
+	ret = rh_bufpool_init(&r->pool, cfg->buffer_size, s->buffers_provided, s->buffers_owned);
+	if (ret < 0)
+		return fail(r, ret, "buffer pool: %s", strerror(-ret));
+	r->br_bytes = s->buffers_provided * sizeof(struct io_uring_buf);
+	r->br = mmap(NULL, r->br_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r->br == MAP_FAILED) {
+		r->br = NULL;
+		return fail(r, -errno, "buffer ring: %s", strerror(errno));
+	}
+	reg.ring_addr = (uintptr_t)r->br;
+	reg.ring_entries = s->buffers_provided;
+	reg.bgid = 0;
+	ret = io_uring_register_buf_ring(&r->uring, &reg, 0);
+	if (ret < 0)
+		return fail(r, ret,
+			    "registering the provided-buffer ring: %s (Linux 5.19 or later needed)",
+			    strerror(-ret));
+	io_uring_buf_ring_init(r->br);
+	for (unsigned i = 0; i < s->buffers_provided; i++)
+		io_uring_buf_ring_add(r->br, rh_buf(&r->pool, i), r->pool.size, i,
+				      io_uring_buf_ring_mask(s->buffers_provided), i);
+	io_uring_buf_ring_advance(r->br, s->buffers_provided);
+
+	if (cfg->register_buffers) {
+		struct iovec iov = { r->pool.base, r->pool.size * r->pool.count };
+		ret = io_uring_register_buffers(&r->uring, &iov, 1);
+		if (ret < 0)
+			return fail(r, ret,
+				    "register_buffers: registering %zu KiB: %s (raise RLIMIT_MEMLOCK, "
+				    "e.g. LimitMEMLOCK= in the unit, or set register_buffers = false)",
+				    iov.iov_len / 1024, strerror(-ret));
+		r->fixed_buffers = true;
+	}
+	return 0;
+}
+
+static int setup(struct rh_ring *r)
+{
+	struct rh_server *s = r->srv;
+	const struct rh_config *cfg = s->cfg;
+	int ret;
+
+	ret = init_uring(r, cfg, r->id > 0 && cfg->share_ring_backend ? s->rings[0].uring.ring_fd : -1);
+	if (ret == 0)
+		ret = check_kernel(r);
+	if (ret == 0)
+		ret = setup_buffers(r, cfg);
+	if (ret < 0)
+		return ret;
+	if ((ret = rh_conns_init(r, s->conns_per_ring)) < 0 ||
+	    (ret = rh_file_cache_init(&r->files, FILE_CACHE_ENTRIES)) < 0)
+		return fail(r, ret, "out of memory");
+	r->pipes_cap = SPARE_PIPES;
+	r->pipes = calloc(r->pipes_cap, sizeof *r->pipes);
+	r->pipe_size = PIPE_SIZE;
+	r->wake_fd = eventfd(0, EFD_CLOEXEC);
+	if (!r->pipes || r->wake_fd < 0)
+		return fail(r, -errno, "ring set-up: %s", strerror(errno));
+	return 0;
+}
+
+static void arm_accept(struct rh_ring *r, size_t li)
+{
+	struct io_uring_sqe *sqe = rh_ring_sqe(r, 1);
+
+	io_uring_prep_multishot_accept(sqe, r->srv->listeners.fds[li], NULL, NULL, SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_ACCEPT, li, 0));
+	r->accepts_armed++;
+}
+
+static void arm_tick(struct rh_ring *r)
+{
+	struct io_uring_sqe *sqe = rh_ring_sqe(r, 1);
+
+	r->tick_ts.tv_sec = 1;
+	r->tick_ts.tv_nsec = 0;
+	io_uring_prep_timeout(sqe, &r->tick_ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_TICK, 0, 0));
+}
+
+static void arm_wake(struct rh_ring *r)
+{
+	struct io_uring_sqe *sqe = rh_ring_sqe(r, 1);
+
+	io_uring_prep_read(sqe, r->wake_fd, &r->wake_buf, sizeof r->wake_buf, 0);
+	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_WAKE, 0, 0));
+}
+
+void rh_ring_wake(struct rh_ring *r)
+{
+	eventfd_write(r->wake_fd, 1);
+}
+
+static void start_stopping(struct rh_ring *r)
+{
+	struct io_uring_sqe *sqe;
+
+	r->stopping = true;
+	r->stop_deadline = r->now + r->site->cfg->send_timeout;
+	for (size_t li = 0; li < r->srv->listeners.n; li++) {
+		sqe = rh_ring_sqe(r, 1);
+		io_uring_prep_cancel64(sqe, rh_ud(RH_OP_ACCEPT, li, 0), 0);
+		io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
+	}
+	rh_conns_drain(r);
+}
+
+static void on_wake(struct rh_ring *r)
+{
+	struct rh_site *next = atomic_exchange(&r->next_site, NULL);
+
+	if (next) {
+		rh_site_put(r->site);
+		r->site = next;
+		rh_file_cache_flush(&r->files);
+	}
+	if (atomic_load(&r->srv->stopping) && !r->stopping)
+		start_stopping(r);
+	arm_wake(r);
+}
+
+static void on_accept(struct rh_ring *r, const struct io_uring_cqe *cqe)
+{
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		r->accepts_armed--;
+	if (cqe->res >= 0) {
+		if (r->stopping)
+			close(cqe->res);
+		else
+			rh_conn_accepted(r, cqe->res);
+	} else if (cqe->res != -ECANCELED && rh_ring_may_warn(r)) {
+		rh_warn("ring %u: accept: %s", r->id, strerror(-cqe->res));
+	}
+	/* a multishot accept ends on errors such as EMFILE: try again in a second */
+	if (!(cqe->flags & IORING_CQE_F_MORE) && !r->stopping)
+		r->accept_retry = true;
+}
+
+static void on_tick(struct rh_ring *r)
+{
+	atomic_store_explicit(&r->heartbeat, r->now, memory_order_relaxed);
+	rh_conns_expire(r);
+	if (r->accept_retry && !r->stopping && r->accepts_armed == 0) {
+		r->accept_retry = false;
+		for (size_t li = 0; li < r->srv->listeners.n; li++)
+			arm_accept(r, li);
+	}
+	arm_tick(r);
+}
+
+static void run(struct rh_ring *r)
+{
+	while (!(r->stopping && r->accepts_armed == 0 && atomic_load(&r->n_conns) == 0)) {
+		struct io_uring_cqe *cqe;
+		unsigned head, seen = 0;
+		int ret = io_uring_submit_and_wait(&r->uring, 1);
+
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			rh_err("ring %u: io_uring_enter: %s", r->id, strerror(-ret));
+			break;
+		}
+		update_clock(r);
+		io_uring_for_each_cqe(&r->uring, head, cqe) {
+			switch (rh_ud_op(cqe->user_data)) {
+			case RH_OP_ACCEPT:
+				on_accept(r, cqe);
+				break;
+			case RH_OP_TICK:
+				on_tick(r);
+				break;
+			case RH_OP_WAKE:
+				on_wake(r);
+				break;
+			case RH_OP_IGNORE:
+				break;
+			default:
+				rh_conn_complete(r, cqe);
+				break;
+			}
+			seen++;
+		}
+		io_uring_cq_advance(&r->uring, seen);
+	}
+}
+
+static void pin_to_cpu(struct rh_ring *r)
+{
+	cpu_set_t set;
+	char name[16];
+
+	snprintf(name, sizeof name, "ringhttpd-ring%u", r->id);
+	pthread_setname_np(pthread_self(), name);
+	CPU_ZERO(&set);
+	CPU_SET(r->cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0)
+		rh_warn("ring %u: cannot pin to CPU %d", r->id, r->cpu);
+}
+
+static void teardown(struct rh_ring *r)
+{
+	rh_conns_destroy(r);
+	if (r->uring_ready)
+		io_uring_queue_exit(&r->uring);
+	rh_file_cache_destroy(&r->files);
+	for (unsigned i = 0; i < r->n_pipes; i++) {
+		close(r->pipes[i].rd);
+		close(r->pipes[i].wr);
+	}
+	free(r->pipes);
+	if (r->br)
+		munmap(r->br, r->br_bytes);
+	rh_bufpool_destroy(&r->pool);
+	if (r->wake_fd >= 0)
+		close(r->wake_fd);
+	rh_site_put(r->site);
+	rh_site_put(atomic_exchange(&r->next_site, NULL));
+}
+
+static void *ring_main(void *arg)
+{
+	struct rh_ring *r = arg;
+
+	pin_to_cpu(r);
+	update_clock(r);
+	setup(r);
+	if (rh_server_ring_set_up(r->srv)) {
+		for (size_t li = 0; li < r->srv->listeners.n; li++)
+			arm_accept(r, li);
+		arm_tick(r);
+		arm_wake(r);
+		io_uring_submit(&r->uring);
+		atomic_store(&r->heartbeat, r->now);
+		rh_server_ring_accepting(r->srv);
+		run(r);
+	}
+	teardown(r);
+	return NULL;
+}
+
+int rh_ring_start(struct rh_ring *r)
+{
+	r->wake_fd = -1;
+	return -pthread_create(&r->thread, NULL, ring_main, r);
+}
+
+void rh_ring_join(struct rh_ring *r)
+{
+	pthread_join(r->thread, NULL);
+}

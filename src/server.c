@@ -1,0 +1,286 @@
+#include "server.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "ring.h"
+#include "site.h"
+
+#define HEARTBEAT_TOLERANCE 3 /* seconds; rings tick every second */
+
+static void wait_for(struct rh_server *s, unsigned *counter, unsigned n)
+{
+	pthread_mutex_lock(&s->lock);
+	while (*counter < n)
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void set_go(struct rh_server *s, int go)
+{
+	pthread_mutex_lock(&s->lock);
+	s->go = go;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+bool rh_server_ring_set_up(struct rh_server *s)
+{
+	bool go;
+
+	pthread_mutex_lock(&s->lock);
+	s->n_set_up++;
+	pthread_cond_broadcast(&s->cond);
+	while (s->go == 0)
+		pthread_cond_wait(&s->cond, &s->lock);
+	go = s->go > 0;
+	pthread_mutex_unlock(&s->lock);
+	return go;
+}
+
+void rh_server_ring_accepting(struct rh_server *s)
+{
+	pthread_mutex_lock(&s->lock);
+	s->n_accepting++;
+	pthread_cond_broadcast(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The CPUs of the process's affinity mask, in order. */
+static int allowed_cpus(int *cpus, int max)
+{
+	cpu_set_t set;
+	int n = 0;
+
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		return 0;
+	for (int c = 0; c < CPU_SETSIZE && n < max; c++)
+		if (CPU_ISSET(c, &set))
+			cpus[n++] = c;
+	return n;
+}
+
+/* Raises the soft descriptor limit to the hard one; derives the
+ * connection capacity from it unless max_connections says. Every
+ * connection may hold a socket and, while splicing, two pipe ends. */
+static void size_connections(struct rh_server *s)
+{
+	struct rlimit rl;
+	uint64_t total = s->cfg->max_connections;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (!total) {
+		getrlimit(RLIMIT_NOFILE, &rl);
+		total = rl.rlim_cur > 256 ? (rl.rlim_cur - 128) / 2 : 64;
+	}
+	total = (total + s->n_rings - 1) / s->n_rings;
+	s->conns_per_ring = total > (1u << 20) ? 1u << 20 : total;
+}
+
+/* Buffers per ring: about 8 MiB for responses and partial requests and
+ * 2 MiB for receives, whatever buffer_size is. */
+static void size_buffers(struct rh_server *s)
+{
+	unsigned size = s->cfg->buffer_size, owned = (8u << 20) / size, provided = 1;
+
+	s->buffers_owned = owned < 16 ? 16 : owned > 512 ? 512 : owned;
+	while (provided * 2 * size <= (2u << 20) && provided < 128)
+		provided *= 2;
+	s->buffers_provided = provided < 8 ? 8 : provided;
+}
+
+static int drop_privileges(const char *user)
+{
+	struct passwd *pw;
+
+	if (!user[0] || geteuid() != 0)
+		return 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		rh_err("user %s: no such user", user);
+		return -1;
+	}
+	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		rh_err("user %s: cannot switch: %s", user, strerror(errno));
+		return -1;
+	}
+	rh_info("running as user %s", user);
+	return 0;
+}
+
+static bool rings_set_up(struct rh_server *s, unsigned n)
+{
+	wait_for(s, &s->n_set_up, n);
+	for (unsigned i = 0; i < n; i++)
+		if (s->rings[i].setup_error) {
+			rh_err("%s", s->rings[i].setup_msg);
+			return false;
+		}
+	return true;
+}
+
+/* Gives up on rings [0, started): they wait for the go, which says no. */
+static void abandon(struct rh_server *s, unsigned started)
+{
+	set_go(s, -1);
+	for (unsigned i = 0; i < started; i++)
+		rh_ring_join(&s->rings[i]);
+	s->n_rings = 0;
+}
+
+static int start_rings(struct rh_server *s)
+{
+	int cpus[CPU_SETSIZE];
+	int n_cpus = allowed_cpus(cpus, CPU_SETSIZE);
+	unsigned started = 0;
+
+	if (n_cpus <= 0)
+		cpus[0] = 0, n_cpus = 1;
+	s->n_rings = s->cfg->cpu_limit ? s->cfg->cpu_limit : (unsigned)n_cpus;
+	size_connections(s);
+	size_buffers(s);
+	s->rings = calloc(s->n_rings, sizeof *s->rings);
+	if (!s->rings)
+		return -1;
+	for (unsigned i = 0; i < s->n_rings; i++) {
+		struct rh_ring *r = &s->rings[i];
+		r->srv = s;
+		r->id = i;
+		r->cpu = cpus[i % n_cpus];
+		r->site = rh_site_get(s->site);
+	}
+	/* ring 0 first: the others attach to its io-wq (and SQPOLL thread) */
+	for (unsigned i = 0; i < s->n_rings; i++) {
+		if (rh_ring_start(&s->rings[i]) < 0) {
+			rh_err("cannot start ring %u: %s", i, strerror(errno));
+			abandon(s, started);
+			return -1;
+		}
+		started++;
+		if (i == 0 && !rings_set_up(s, 1)) {
+			abandon(s, started);
+			return -1;
+		}
+	}
+	if (!rings_set_up(s, s->n_rings)) {
+		abandon(s, started);
+		return -1;
+	}
+	return 0;
+}
+
+int rh_server_start(struct rh_server *s, struct rh_config *cfg)
+{
+	char err[512];
+	char name[80];
+
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	s->cfg = cfg;
+	s->site = rh_site_new(cfg, err, sizeof err);
+	if (!s->site) {
+		rh_err("%s", err);
+		return -1;
+	}
+	s->boot_site = rh_site_get(s->site);
+	if (rh_listen_open(cfg, &s->listeners, err, sizeof err) < 0) {
+		rh_err("%s", err);
+		return -1;
+	}
+	for (size_t i = 0; i < s->listeners.n; i++) {
+		rh_listen_describe(s->listeners.fds[i], name, sizeof name);
+		rh_notice("listening on %s", name);
+	}
+	if (start_rings(s) < 0)
+		return -1;
+	if (!s->listeners.from_systemd && drop_privileges(cfg->user) < 0) {
+		abandon(s, s->n_rings);
+		return -1;
+	}
+	set_go(s, 1);
+	wait_for(s, &s->n_accepting, s->n_rings);
+	rh_notice("ready (%u rings)", s->n_rings);
+	return 0;
+}
+
+void rh_server_reload(struct rh_server *s)
+{
+	char err[512];
+	struct rh_config *cfg = rh_config_load(s->config_path, s->overrides, err, sizeof err);
+	struct rh_site *site;
+
+	if (!cfg) {
+		rh_err("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	if (cfg->cpu_limit != s->cfg->cpu_limit || cfg->enable_sq_poll != s->cfg->enable_sq_poll ||
+	    cfg->share_ring_backend != s->cfg->share_ring_backend ||
+	    cfg->register_buffers != s->cfg->register_buffers ||
+	    cfg->ring_entries != s->cfg->ring_entries || cfg->buffer_size != s->cfg->buffer_size ||
+	    cfg->max_connections != s->cfg->max_connections)
+		rh_warn("reload: ring, buffer and connection settings change only with a restart");
+	rh_log_set_level(cfg->log_level);
+	site = rh_site_new(cfg, err, sizeof err);
+	if (!site) {
+		rh_err("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	for (unsigned i = 0; i < s->n_rings; i++) {
+		struct rh_site *old = atomic_exchange(&s->rings[i].next_site, rh_site_get(site));
+		rh_site_put(old); /* a reload the ring had not picked up yet */
+		rh_ring_wake(&s->rings[i]);
+	}
+	rh_site_put(s->site);
+	s->site = site;
+	rh_notice("configuration reloaded: serving %s", site->cfg->document_root);
+}
+
+void rh_server_stop(struct rh_server *s)
+{
+	atomic_store(&s->stopping, true);
+	for (unsigned i = 0; i < s->n_rings; i++)
+		rh_ring_wake(&s->rings[i]);
+	for (unsigned i = 0; i < s->n_rings; i++)
+		rh_ring_join(&s->rings[i]);
+	free(s->rings);
+	s->rings = NULL;
+	rh_listen_close(&s->listeners);
+	rh_site_put(s->site);
+	rh_site_put(s->boot_site);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+}
+
+void rh_server_stats(struct rh_server *s, uint64_t *requests, unsigned *conns)
+{
+	*requests = 0;
+	*conns = 0;
+	for (unsigned i = 0; i < s->n_rings; i++) {
+		*requests += atomic_load_explicit(&s->rings[i].requests, memory_order_relaxed);
+		*conns += atomic_load_explicit(&s->rings[i].n_conns, memory_order_relaxed);
+	}
+}
+
+bool rh_server_healthy(struct rh_server *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+	for (unsigned i = 0; i < s->n_rings; i++)
+		if (now.tv_sec - atomic_load(&s->rings[i].heartbeat) > HEARTBEAT_TOLERANCE)
+			return false;
+	return true;
+}

@@ -1,0 +1,28 @@
+/* What a reload replaces: the configuration snapshot and what is derived
+ * from it (document root descriptor, media types, access log). Shared by
+ * the rings and freed when the last of them lets go. */
+#ifndef RH_SITE_H
+#define RH_SITE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "mime.h"
+
+struct rh_site {
+	atomic_uint refs;
+	struct rh_config *cfg;
+	int root_fd;
+	struct rh_mime *mime;
+	int access_fd; /* access_log file, or -1 */
+	bool access_journal;
+};
+
+/* Takes ownership of CFG (also on failure). NULL with a message in ERR. */
+struct rh_site *rh_site_new(struct rh_config *cfg, char *err, size_t errlen);
+struct rh_site *rh_site_get(struct rh_site *s);
+void rh_site_put(struct rh_site *s);
+
+#endif

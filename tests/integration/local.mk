@@ -1,0 +1,20 @@
+# Integration tests: the built server over real sockets. Each test_*.py is
+# one automake test, run by pytest (-B: no bytecode written into the source
+# tree; -rs: every skip prints its reason).
+TEST_EXTENSIONS = .py
+PY_LOG_COMPILER = $(PYTEST_PYTHON)
+AM_PY_LOG_FLAGS = -B -m pytest -q -p no:cacheprovider -rs
+
+integration_tests = \
+	tests/integration/test_http.py \
+	tests/integration/test_traversal.py \
+	tests/integration/test_bodies.py \
+	tests/integration/test_badinput.py \
+	tests/integration/test_robustness.py \
+	tests/integration/test_config.py \
+	tests/integration/test_systemd.py
+
+TESTS += $(integration_tests)
+EXTRA_DIST += $(integration_tests) \
+	tests/integration/conftest.py \
+	tests/integration/rhtest.py

@@ -1,0 +1,532 @@
+"""Helpers for the integration tests.
+
+Server starts the built ringhttpd (path in $RINGHTTPD) with a generated
+configuration on an ephemeral loopback port, follows its stderr and stops it
+with a check of its exit status and of sanitizer reports. Client speaks raw
+HTTP/1.1 over a real socket and parses exactly one response at a time, so
+pipelined and keep-alive responses can be read one by one. The /proc helpers
+look at the server's threads, descriptors and TCP connections.
+"""
+
+import email.utils
+import glob
+import hashlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+START_TIMEOUT = 30      # seconds until "ready" (sanitizer builds start slowly)
+STOP_TIMEOUT = 30       # seconds from SIGTERM to exit
+IO_TIMEOUT = 20         # seconds for one response or one EOF
+MAX_HEAD = 64 * 1024    # a response head larger than this is a failure
+
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+# Variables that would make the server think it runs under systemd.
+SYSTEMD_ENV = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
+               "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM")
+
+READY_RE = re.compile(r"^notice: ready \((\d+) rings?\)$")
+LISTENING_RE = re.compile(r"^notice: listening on (\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$")
+TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+STATUS_LINE_RE = re.compile(rb"^HTTP/1\.1 ([1-5][0-9][0-9]) ([\t !-~]*)$")
+HEADER_LINE_RE = re.compile(rb"^(" + TOKEN.encode() + rb"):[ \t]*([\t -~]*?)[ \t]*$")
+IMF_FIXDATE_RE = re.compile(
+    r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d "
+    r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$")
+STRONG_ETAG_RE = re.compile(r'^"[\x21\x23-\x7e]+"$')
+
+
+def wait_until(predicate, timeout, what, interval=0.05):
+    """Poll predicate() until it returns a true value; fail after timeout s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def http_date(ts):
+    return email.utils.formatdate(ts, usegmt=True)
+
+
+def free_port(family=socket.AF_INET, host="127.0.0.1"):
+    """A port that was free a moment ago (for tests that must name a port)."""
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s:
+            s.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+# ------------------------------------------------------------ configuration
+
+def conf_value(v):
+    """A Python value in libconfig syntax."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, (list, tuple)):
+        return "[ " + ", ".join(conf_value(x) for x in v) + " ]"
+    if isinstance(v, dict):
+        return "{ " + " ".join(f"{k} = {conf_value(x)};" for k, x in v.items()) + " }"
+    raise TypeError(f"no libconfig form for {v!r}")
+
+
+def render_conf(settings):
+    return "".join(f"{k} = {conf_value(v)};\n" for k, v in settings.items())
+
+
+def base_settings(root):
+    """What every test server needs: its root, an ephemeral loopback port,
+    and no switch to another user."""
+    return {"document_root": str(root), "listen": ["127.0.0.1:0"], "user": ""}
+
+
+def write_files(root, files):
+    """Create FILES ({relative path: bytes}) under ROOT."""
+    for rel, data in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def clean_env(extra=None):
+    env = {k: v for k, v in os.environ.items() if k not in SYSTEMD_ENV}
+    env.update(extra or {})
+    return env
+
+
+def run_binary(binary, args, timeout=START_TIMEOUT):
+    """Run the server for a command that exits by itself (-t, -V, -h)."""
+    p = subprocess.run([binary, *args], stdin=subprocess.DEVNULL, capture_output=True,
+                       env=clean_env(), timeout=timeout)
+    stderr = p.stderr.decode(errors="replace")
+    check_sanitizers(stderr)
+    return p.returncode, p.stdout.decode(errors="replace"), stderr
+
+
+def check_sanitizers(stderr):
+    for marker in SANITIZER_MARKERS:
+        assert marker not in stderr, f"sanitizer report in stderr:\n{stderr}"
+
+
+# ------------------------------------------------------------------ server
+
+class Server:
+    """One ringhttpd process. COMMAND is the full command line (the binary,
+    possibly behind a wrapper such as systemd-socket-activate)."""
+
+    def __init__(self, command, conf_path, env=None, pass_fds=()):
+        self.command = list(command)
+        self.pass_fds = tuple(pass_fds)
+        self.conf = conf_path
+        self.env = clean_env(env)
+        self.lines = []
+        self.cond = threading.Condition()
+        self.stderr_closed = False
+        self.proc = None
+        self.addrs = []         # (host, port) from the "listening on" lines
+        self.rings = None
+        self.stopped = False
+
+    # process
+    def start(self, wait_ready=True):
+        self.proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=self.env, pass_fds=self.pass_fds)
+        self.reader = threading.Thread(target=self._pump, daemon=True)
+        self.reader.start()
+        if wait_ready:
+            self.wait_ready()
+        return self
+
+    def _pump(self):
+        for raw in self.proc.stderr:
+            with self.cond:
+                self.lines.append(raw.decode(errors="replace").rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.stderr_closed = True
+            self.cond.notify_all()
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    @property
+    def port(self):
+        assert self.addrs, "the server named no listening address"
+        return self.addrs[0][1]
+
+    def stderr(self):
+        with self.cond:
+            return "\n".join(self.lines)
+
+    def tail(self, n=40):
+        with self.cond:
+            return "\n".join(self.lines[-n:])
+
+    def wait_line(self, pattern, timeout=START_TIMEOUT, start=0):
+        """Wait for a stderr line (from index START on) matching PATTERN;
+        returns (index, match). Fails if stderr closes or time runs out."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            i = start
+            while True:
+                while i < len(self.lines):
+                    m = rx.search(self.lines[i])
+                    if m:
+                        return i, m
+                    i += 1
+                left = deadline - time.monotonic()
+                if self.stderr_closed or left <= 0:
+                    why = "the server exited" if self.stderr_closed else f"{timeout}s passed"
+                    raise AssertionError(f"no stderr line matching {pattern!r} ({why}); "
+                                         f"stderr:\n" + "\n".join(self.lines[-40:]))
+                self.cond.wait(left)
+
+    def line_count(self):
+        with self.cond:
+            return len(self.lines)
+
+    def wait_ready(self, timeout=START_TIMEOUT):
+        i, m = self.wait_line(READY_RE.pattern, timeout)
+        self.rings = int(m.group(1))
+        with self.cond:
+            before = self.lines[:i]
+        self.addrs = [(m.group(1).strip("[]"), int(m.group(2)))
+                      for m in map(LISTENING_RE.match, before) if m]
+        return self
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=STOP_TIMEOUT):
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError(f"the server did not exit within {timeout}s; stderr:\n"
+                                 + self.tail())
+        self.reader.join(timeout)
+        self.stopped = True
+        return rc
+
+    def stop(self, expect_rc=0):
+        """SIGTERM the server (unless it already exited), wait for it, and
+        check its exit status and that no sanitizer reported anything."""
+        if self.stopped:
+            return
+        if self.proc.poll() is None:
+            self.signal(signal.SIGTERM)
+        rc = self.wait_exit()
+        text = self.stderr()
+        check_sanitizers(text)
+        assert rc == expect_rc, f"exit status {rc}, expected {expect_rc}; stderr:\n{self.tail()}"
+
+    def write_conf(self, settings=None, text=None):
+        with open(self.conf, "w") as f:
+            f.write(text if text is not None else render_conf(settings))
+
+    # requests
+    def client(self, **kw):
+        return Client(self.port, **kw)
+
+    def fetch(self, target, method="GET", **kw):
+        return fetch(self.port, target, method, **kw)
+
+
+class ServerPool:
+    """Servers started by one test (or module); all stopped and checked at
+    the end. Each gets its own directory for its configuration."""
+
+    def __init__(self, binary, workdir):
+        self.binary = binary
+        self.workdir = str(workdir)
+        self.servers = []
+
+    def new(self, settings=None, args=(), env=None, text=None, wrapper=(), pass_fds=()):
+        """A server not started yet, with its configuration written from
+        SETTINGS (a dict) or TEXT; WRAPPER is a command prefix."""
+        d = os.path.join(self.workdir, f"server{len(self.servers)}")
+        os.makedirs(d, exist_ok=True)
+        conf = os.path.join(d, "ringhttpd.conf")
+        srv = Server([*wrapper, self.binary, "-c", conf, *args], conf, env, pass_fds)
+        srv.write_conf(settings, text)
+        self.servers.append(srv)
+        return srv
+
+    def start(self, root, extra=None, args=(), env=None, wait_ready=True):
+        """Start a server on ROOT with base_settings plus EXTRA."""
+        settings = base_settings(root)
+        settings.update(extra or {})
+        return self.new(settings, args, env).start(wait_ready)
+
+    def stop_all(self):
+        errors = []
+        for srv in self.servers:
+            if srv.proc is None:
+                continue
+            try:
+                srv.stop()
+            except AssertionError as e:
+                errors.append(str(e))
+        assert not errors, "\n\n".join(errors)
+
+
+# ------------------------------------------------------------------ client
+
+class Response:
+    def __init__(self, status, reason, headers, body, head, length):
+        self.status = status
+        self.reason = reason
+        self.headers = headers      # [(name, value)] in order received
+        self.body = body
+        self.head = head            # the raw head, CRLFs included
+        self.length = length        # Content-Length (None if absent)
+
+    def header(self, name):
+        """The value of a header that must not occur twice (None if absent)."""
+        values = [v for k, v in self.headers if k.lower() == name.lower()]
+        assert len(values) <= 1, f"header {name} sent {len(values)} times: {self.head!r}"
+        return values[0] if values else None
+
+    def __getitem__(self, name):
+        value = self.header(name)
+        assert value is not None, f"no {name} header in {self.head!r}"
+        return value
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.head!r}>"
+
+
+def check_common(resp):
+    """Rules for every response: Server, Date and Connection; Content-Length
+    and Content-Type on every 200."""
+    assert resp["Server"] == "ringhttpd", resp
+    date = resp["Date"]
+    assert IMF_FIXDATE_RE.match(date), resp
+    skew = abs(email.utils.parsedate_to_datetime(date).timestamp() - time.time())
+    assert skew < 60, f"Date is {skew:.0f}s away from now: {resp!r}"
+    assert resp["Connection"] in ("keep-alive", "close"), resp
+    if resp.status == 200:
+        assert resp.length is not None and resp["Content-Type"], resp
+
+
+class Client:
+    """One TCP connection to the server."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=IO_TIMEOUT):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect((host, port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.timeout = timeout
+        self.buf = bytearray()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.sock.close()
+
+    def reset(self):
+        """Close with an RST instead of a FIN."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self, deadline, what):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise AssertionError(f"timed out waiting for {what}; have {bytes(self.buf[:300])!r}")
+        self.sock.settimeout(left)
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except socket.timeout:
+            raise AssertionError(f"timed out waiting for {what}; "
+                                 f"have {bytes(self.buf[:300])!r}") from None
+        if not chunk:
+            raise AssertionError(f"connection closed while waiting for {what}; "
+                                 f"have {bytes(self.buf[:300])!r}")
+        self.buf += chunk
+
+    def read_exact(self, n, timeout=None):
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while len(self.buf) < n:
+            self._fill(deadline, f"{n} bytes")
+        data = bytes(self.buf[:n])
+        del self.buf[:n]
+        return data
+
+    def response(self, head=False, max_body=None):
+        """Read exactly one response. HEAD=True: the request was HEAD, so no
+        body follows. MAX_BODY: read at most this many body bytes (the rest
+        stays unread; the connection is then only good for closing)."""
+        deadline = time.monotonic() + self.timeout
+        while (end := self.buf.find(b"\r\n\r\n")) < 0:
+            assert len(self.buf) <= MAX_HEAD, f"response head too long: {bytes(self.buf[:300])!r}"
+            self._fill(deadline, "a response head")
+        raw_head = bytes(self.buf[:end + 4])
+        del self.buf[:end + 4]
+        lines = raw_head[:-4].split(b"\r\n")
+        m = STATUS_LINE_RE.match(lines[0])
+        assert m, f"bad status line in {raw_head!r}"
+        status = int(m.group(1))
+        headers = []
+        for line in lines[1:]:
+            h = HEADER_LINE_RE.match(line)
+            assert h, f"bad header line {line!r} in {raw_head!r}"
+            headers.append((h.group(1).decode(), h.group(2).decode()))
+        resp = Response(status, m.group(2).decode(), headers, b"", raw_head, None)
+        cl = resp.header("Content-Length")
+        if cl is not None:
+            assert re.fullmatch(r"[0-9]+", cl), resp
+            resp.length = int(cl)
+        if not (head or status in (204, 304) or status < 200):
+            assert resp.length is not None, f"response without Content-Length: {raw_head!r}"
+            want = resp.length if max_body is None else min(resp.length, max_body)
+            resp.body = self.read_exact(want, max(deadline - time.monotonic(), 0.001))
+        check_common(resp)
+        return resp
+
+    def responses(self, n, **kw):
+        return [self.response(**kw) for _ in range(n)]
+
+    def expect_eof(self, timeout=None):
+        """Wait until the server closes the connection; return every byte
+        that arrived before (a reset counts as a close)."""
+        deadline = time.monotonic() + (timeout or self.timeout)
+        data = bytes(self.buf)
+        self.buf.clear()
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"connection still open after {timeout or self.timeout}s; "
+                                     f"received {data[:300]!r}")
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(1 << 20)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                return data
+            if not chunk:
+                return data
+            data += chunk
+
+
+def req(target, method="GET", version="HTTP/1.1", host="test", headers=()):
+    """A request head as bytes. HEADERS: [(name, value)] or a dict."""
+    if isinstance(headers, dict):
+        headers = headers.items()
+    lines = [f"{method} {target} {version}"]
+    if host is not None:
+        lines.append(f"Host: {host}")
+    lines += [f"{k}: {v}" for k, v in headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def fetch(port, target, method="GET", max_body=None, **kw):
+    """One request on a new connection; returns the response."""
+    with Client(port) as c:
+        c.send(req(target, method, **kw))
+        return c.response(head=(method == "HEAD"), max_body=max_body)
+
+
+# ------------------------------------------------------------------- /proc
+
+def thread_names(pid):
+    names = []
+    for path in glob.glob(f"/proc/{pid}/task/*/comm"):
+        try:
+            with open(path) as f:
+                names.append(f.read().strip())
+        except FileNotFoundError:
+            pass                # the thread ended meanwhile
+    return names
+
+
+def task_status(pid):
+    """{tid: {field: value}} from /proc/PID/task/*/status."""
+    result = {}
+    for path in glob.glob(f"/proc/{pid}/task/*/status"):
+        try:
+            with open(path) as f:
+                fields = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        except FileNotFoundError:
+            continue
+        result[int(path.split("/")[4])] = fields
+    return result
+
+
+def socket_fds(pid):
+    n = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            n += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except FileNotFoundError:
+            pass
+    return n
+
+
+def open_server_conns(port):
+    """TCP connections whose local end is PORT and that the server has not
+    closed yet (ESTABLISHED or CLOSE_WAIT), from /proc/net/tcp{,6}."""
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    local, _, state = line.split()[1:4]
+                    if int(local.rsplit(":", 1)[1], 16) == port and state in ("01", "08"):
+                        n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
+def python_exec_wrapper(env_pid_vars=(), dup_to_3=None):
+    """A command prefix that execs the rest of the command line in the same
+    process after setting each of ENV_PID_VARS to its own pid (what
+    LISTEN_PID and WATCHDOG_PID must be) and duplicating fd DUP_TO_3 onto 3."""
+    code = ("import os,sys\n"
+            "fd=int(sys.argv[1])\n"
+            "if fd>=0: os.dup2(fd,3)\n"
+            "for v in sys.argv[2].split(','):\n"
+            "    if v: os.environ[v]=str(os.getpid())\n"
+            "os.execv(sys.argv[3],sys.argv[3:])\n")
+    return [sys.executable, "-c", code,
+            str(-1 if dup_to_3 is None else dup_to_3), ",".join(env_pid_vars)]

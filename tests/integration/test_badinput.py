@@ -1,0 +1,173 @@
+"""Bad input: malformed requests, size limits, unknown versions,
+Transfer-Encoding, and bodies that must never be taken for requests."""
+
+import pytest
+
+from rhtest import Client, req, write_files
+
+FILES = {
+    "a.html": b"<p>a</p>\n",
+    "b.txt": b"B: must never be served by a smuggled request\n",
+    "c.txt": b"C: the second real request\n",
+}
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("badinput") / "root"
+    write_files(root, FILES)
+    return root
+
+
+@pytest.fixture(scope="module")
+def srv(module_servers, root):
+    return module_servers.start(root)
+
+
+def rejected(srv, data, statuses=(400,)):
+    """Send DATA; expect one error response with a status in STATUSES,
+    Connection: close, and then the end of the connection."""
+    with Client(srv.port) as c:
+        c.send(data)
+        r = c.response()
+        assert r.status in statuses, r
+        assert r["Content-Type"].split(";")[0] == "text/html" and 0 < r.length == len(r.body)
+        assert r["Connection"] == "close", r
+        assert c.expect_eof() == b""
+    return r
+
+
+H = b"Host: t\r\n"
+MALFORMED = {
+    "no-version": b"GET /a.html\r\n\r\n",
+    "double-space": b"GET  /a.html HTTP/1.1\r\n" + H + b"\r\n",
+    "extra-word": b"GET /a.html HTTP/1.1 x\r\n" + H + b"\r\n",
+    "bad-version": b"GET /a.html HTTP/1.x\r\n" + H + b"\r\n",
+    "lowercase-version": b"GET /a.html http/1.1\r\n" + H + b"\r\n",
+    "version-without-dot": b"GET /a.html HTTP/11\r\n" + H + b"\r\n",
+    "binary": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+    "relative-target": b"GET a.html HTTP/1.1\r\n" + H + b"\r\n",
+    "control-in-target": b"GET /a\x01.html HTTP/1.1\r\n" + H + b"\r\n",
+    "space-in-target": b"GET /a b.html HTTP/1.1\r\n" + H + b"\r\n",
+    "no-colon": b"GET /a.html HTTP/1.1\r\n" + H + b"NoColonHere\r\n\r\n",
+    "space-before-colon": b"GET /a.html HTTP/1.1\r\nHost : t\r\n\r\n",
+    "empty-name": b"GET /a.html HTTP/1.1\r\n" + H + b": v\r\n\r\n",
+    "bad-name": b"GET /a.html HTTP/1.1\r\n" + H + b"X(A): 1\r\n\r\n",
+    "obs-fold": b"GET /a.html HTTP/1.1\r\n" + H + b"X-A: 1\r\n  folded\r\n\r\n",
+    "nul-in-value": b"GET /a.html HTTP/1.1\r\n" + H + b"X-A: a\x00b\r\n\r\n",
+    "cr-in-value": b"GET /a.html HTTP/1.1\r\n" + H + b"X-A: a\rb\r\n\r\n",
+    "two-hosts": b"GET /a.html HTTP/1.1\r\n" + H + b"Host: u\r\n\r\n",
+    "cl-not-a-number": b"GET /a.html HTTP/1.1\r\n" + H + b"Content-Length: abc\r\n\r\n",
+    "cl-negative": b"GET /a.html HTTP/1.1\r\n" + H + b"Content-Length: -1\r\n\r\n",
+    "cl-plus": b"GET /a.html HTTP/1.1\r\n" + H + b"Content-Length: +1\r\n\r\n",
+    "cl-list": b"GET /a.html HTTP/1.1\r\n" + H + b"Content-Length: 1, 2\r\n\r\nxy",
+    "cl-twice-differing": b"GET /a.html HTTP/1.1\r\n" + H
+                          + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\nxy",
+}
+
+
+@pytest.mark.parametrize("data", MALFORMED.values(), ids=MALFORMED.keys())
+def test_malformed_400_and_close(srv, data):
+    rejected(srv, data)
+
+
+def test_content_length_too_large(srv):
+    rejected(srv, req("/a.html", headers={"Content-Length": "9" * 30}), (400, 413))
+
+
+def test_malformed_after_a_good_request(srv):
+    with Client(srv.port) as c:
+        c.send(req("/a.html") + b"GET /a.html HTTP/1.1\r\n" + H + b"NoColonHere\r\n\r\n" + req("/c.txt"))
+        assert c.response().body == FILES["a.html"]
+        r = c.response()
+        assert (r.status, r["Connection"]) == (400, "close")
+        assert c.expect_eof() == b""
+
+
+# ------------------------------------------------------------------ limits
+
+def test_long_request_line_414(srv):
+    rejected(srv, req("/" + "a" * 9000), (414,))
+
+
+def test_long_request_line_without_end_414(srv):
+    rejected(srv, b"GET /" + b"a" * 20000, (414,))
+
+
+def test_request_line_under_the_limit(srv):
+    r = srv.fetch("/" + "a" * 8000)
+    assert r.status == 404
+
+
+def test_many_headers_431(srv):
+    rejected(srv, req("/a.html", headers=[(f"X-Pad-{i}", "x" * 100) for i in range(200)]), (431,))
+
+
+def test_one_huge_header_431(srv):
+    rejected(srv, req("/a.html", headers={"X-Big": "x" * 17000}), (431,))
+
+
+def test_headers_under_the_limit(srv):
+    r = srv.fetch("/a.html", headers=[(f"X-Pad-{i}", "x" * 100) for i in range(100)])
+    assert r.body == FILES["a.html"]
+
+
+@pytest.mark.parametrize("version", ["HTTP/2.0", "HTTP/3.1", "HTTP/9.9"])
+def test_unknown_version_505(srv, version):
+    with Client(srv.port) as c:
+        c.send(req("/a.html", version=version))
+        r = c.response()
+    assert r.status == 505, r
+    assert r["Content-Type"].split(";")[0] == "text/html" and 0 < r.length == len(r.body)
+
+
+# ------------------------------------------------------- framing, smuggling
+
+SMUGGLED = req("/b.txt")
+
+
+@pytest.mark.parametrize("headers,body", [
+    ({"Transfer-Encoding": "chunked"}, b"%x\r\n" % len(SMUGGLED) + SMUGGLED + b"\r\n0\r\n\r\n"),
+    ({"Transfer-Encoding": "chunked", "Content-Length": str(len(SMUGGLED))}, SMUGGLED),
+    ({"Content-Length": str(len(SMUGGLED)), "Transfer-Encoding": "chunked"}, b"0\r\n\r\n" + SMUGGLED),
+    ({"Transfer-Encoding": "gzip"}, SMUGGLED),
+    ({"Transfer-Encoding": " chunked"}, b"0\r\n\r\n" + SMUGGLED),
+], ids=["chunked", "te-then-cl", "cl-then-te", "gzip", "chunked-space"])
+def test_transfer_encoding_rejected(srv, headers, body):
+    r = rejected(srv, req("/a.html", headers=headers) + body, (400, 501))
+    assert r.status in (400, 501)
+
+
+def body_then_request(method):
+    """A request whose Content-Length body is itself a request for b.txt,
+    followed by a real request for c.txt, all in one send."""
+    return req("/a.html", method, headers={"Content-Length": str(len(SMUGGLED))}) + SMUGGLED + req("/c.txt")
+
+
+@pytest.mark.parametrize("method,status,body", [
+    ("GET", 200, FILES["a.html"]),
+    ("POST", 405, None),
+])
+def test_body_is_never_a_request(srv, method, status, body):
+    with Client(srv.port) as c:
+        c.send(body_then_request(method))
+        r = c.response()
+        assert r.status == status, r
+        if body is not None:
+            assert r.body == body
+        # the body is read and discarded: the next response is for c.txt
+        assert r["Connection"] == "keep-alive", r
+        r = c.response()
+        assert (r.status, r.body) == (200, FILES["c.txt"]), r
+
+
+def test_announced_body_sent_later(srv):
+    """A body announced on GET that arrives in a later segment is still a
+    body, not a request."""
+    with Client(srv.port) as c:
+        c.send(req("/a.html", headers={"Content-Length": str(len(SMUGGLED) + 10)}) + SMUGGLED)
+        r = c.response()
+        assert (r.status, r.body) == (200, FILES["a.html"])
+        c.send(b"0123456789" + req("/c.txt"))
+        r = c.response()
+        assert (r.status, r.body) == (200, FILES["c.txt"]), r

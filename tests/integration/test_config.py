@@ -1,0 +1,332 @@
+"""Command line and configuration: -t, -V, -h, overrides, file:line errors,
+the switch to another user, rings and their threads, SQPOLL threads, option
+combinations, and reload on SIGHUP."""
+
+import os
+import pwd
+import random
+import re
+import shutil
+import signal
+import socket
+import tempfile
+
+import pytest
+
+from rhtest import (Client, base_settings, ipv6_loopback, render_conf, req, run_binary, sha,
+                    task_status, thread_names, wait_until, write_files)
+
+SHIPPED_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            "..", "..", "data", "ringhttpd.conf")
+_rnd = random.Random(7)
+FILES = {
+    "index.html": b"<p>index.html</p>\n",
+    "home.htm": b"<p>home.htm comes first in index</p>\n",
+    "only-index/index.html": b"<p>only index.html here</p>\n",
+    "none/file.txt": b"no index here\n",
+    "a.txt": b"the a file\n",
+    "readme.md": b"# readme\n",
+    "page.html": b"<p>page</p>\n",
+    "style.css": b"p { color: red }\n",
+    "doc.odt": b"not really an odt\n",
+    "mid.bin": _rnd.randbytes(98620),
+    "big.bin": _rnd.randbytes(3 * 1024 * 1024 + 17),
+}
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("config") / "root"
+    write_files(root, FILES)
+    return root
+
+
+def cpus():
+    return sorted(os.sched_getaffinity(0))
+
+
+def need_cpus(n):
+    if len(cpus()) < n:
+        pytest.skip(f"needs {n} CPUs in the affinity mask, has {len(cpus())}")
+
+
+# ------------------------------------------------------------ command line
+
+def test_version(binary):
+    rc, out, err = run_binary(binary, ["-V"])
+    assert rc == 0 and re.fullmatch(r"ringhttpd \d+\.\d+\S*\n", out), (out, err)
+
+
+def test_help(binary):
+    rc, out, _ = run_binary(binary, ["-h"])
+    assert rc == 0
+    for flag in ("-c", "-t", "--root", "--listen", "--cpu-limit", "-V"):
+        assert flag in out, flag
+
+
+def test_unknown_option(binary):
+    rc, _, err = run_binary(binary, ["--no-such-option"])
+    assert rc != 0 and err.strip()
+
+
+# --------------------------------------------------------- configuration
+
+def test_check_good_config(binary, root, tmp_path):
+    conf = tmp_path / "good.conf"
+    settings = base_settings(root)
+    settings.update(cpu_limit=1, share_ring_backend=False, enable_sq_poll=False,
+                    register_buffers=True, ring_entries=256, buffer_size=8192,
+                    splice_threshold=65536, index=["home.htm", "index.html"],
+                    keepalive_timeout=5, header_timeout=2, send_timeout=3, max_connections=100,
+                    access_log="off", log_level="notice", types={"md": "text/markdown"})
+    conf.write_text(render_conf(settings))
+    rc, _, err = run_binary(binary, ["-t", "-c", str(conf)])
+    assert rc == 0, err
+    assert f"{conf}: configuration OK" in err
+
+
+def test_check_shipped_config(binary, root):
+    """data/ringhttpd.conf, which documents every key, is valid."""
+    rc, _, err = run_binary(binary, ["-t", "-c", SHIPPED_CONF, "--root", str(root)])
+    assert rc == 0, err
+
+
+BAD = [  # id, the offending line, the key the message must name
+    ("unknown-key", "bogus_key = 1;", "bogus_key"),
+    ("int-as-string", 'cpu_limit = "two";', "cpu_limit"),
+    ("bool-as-int", "enable_sq_poll = 1;", "enable_sq_poll"),
+    ("string-for-list", 'index = "index.html";', "index"),
+    ("list-for-string", 'access_log = [ "off" ];', "access_log"),
+    ("not-a-power-of-two", "ring_entries = 1000;", "ring_entries"),
+    ("buffer-too-small", "buffer_size = 100;", "buffer_size"),
+    ("zero-timeout", "keepalive_timeout = 0;", "keepalive_timeout"),
+    ("negative", "header_timeout = -5;", "header_timeout"),
+    ("unknown-level", 'log_level = "loud";', "log_level"),
+    ("bad-index", 'index = [ "a/b.html" ];', "index"),
+    ("relative-log", 'access_log = "relative.log";', "access_log"),
+    ("type-not-string", "types = { md = 5; };", "md"),
+    ("missing-root", 'document_root = "/nonexistent/ringhttpd-test-root";', "document_root"),
+]
+
+
+def bad_conf(root, line):
+    """A configuration whose line 5 is LINE, or whose document_root or
+    listen line is LINE when LINE sets one of them; returns the text and
+    the number of the bad line."""
+    lines = ["# one mistake below", f'document_root = "{root}";',
+             'listen = [ "127.0.0.1:0" ];', 'user = "";']
+    key = line.split()[0]
+    n = next((i for i, ln in enumerate(lines) if ln.split()[0] == key), len(lines))
+    lines[n:n + 1] = [line]
+    return "\n".join(lines) + "\n", n + 1
+
+
+def check_conf(binary, path, root, line):
+    """Run -t on a configuration with LINE; returns (status, stderr, line number)."""
+    text, n = bad_conf(root, line)
+    path.write_text(text)
+    rc, _, err = run_binary(binary, ["-t", "-c", str(path)])
+    return rc, err, n
+
+
+@pytest.mark.parametrize("line,key", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_check_bad_config(binary, root, tmp_path, line, key):
+    conf = tmp_path / "bad.conf"
+    rc, err, n = check_conf(binary, conf, root, line)
+    assert rc == 1, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert re.match(rf"^(error: )?{re.escape(str(conf))}:{n}: .*\b{key}\b", lines[0]), err
+
+
+@pytest.mark.parametrize("listen", ['listen = "127.0.0.1:80";', 'listen = [ "no-port-here" ];'])
+def test_check_bad_listen(binary, root, tmp_path, listen):
+    conf = tmp_path / "bad.conf"
+    rc, err, n = check_conf(binary, conf, root, listen)
+    assert rc == 1 and re.search(rf"{re.escape(str(conf))}:{n}: .*\blisten\b", err), err
+
+
+def test_check_syntax_error(binary, root, tmp_path):
+    conf = tmp_path / "broken.conf"
+    rc, err, n = check_conf(binary, conf, root, "cpu_limit = ;")
+    assert rc == 1 and re.search(rf"{re.escape(str(conf))}:{n}: ", err), err
+
+
+def test_check_missing_file(binary, tmp_path):
+    conf = tmp_path / "absent.conf"
+    rc, _, err = run_binary(binary, ["-t", "-c", str(conf)])
+    assert rc == 1 and str(conf) in err, err
+
+
+def test_start_with_bad_config_fails(servers, root):
+    text, n = bad_conf(root, "bogus_key = 1;")
+    srv = servers.new(text=text).start(wait_ready=False)
+    srv.wait_line(rf"{re.escape(srv.conf)}:{n}: .*\bbogus_key\b")
+    srv.stop(expect_rc=1)
+
+
+def test_command_line_overrides_file(servers, root, tmp_path):
+    """--root and --listen replace document_root and listen of the file:
+    the file names a port that is taken and a root with other content."""
+    other = tmp_path / "other"
+    write_files(other, {"a.txt": b"the file's root\n"})
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        srv = servers.new({"document_root": str(other), "listen": [f"127.0.0.1:{port}"], "user": ""},
+                          args=["--root", str(root), "--listen", "127.0.0.1:0"]).start()
+        assert srv.port != port
+        assert srv.fetch("/a.txt").body == FILES["a.txt"]
+
+
+def test_listen_ipv4_and_ipv6(servers, root):
+    if not ipv6_loopback():
+        pytest.skip("no IPv6 loopback address")
+    srv = servers.start(root, args=["--listen", "127.0.0.1:0", "--listen", "[::1]:0"])
+    hosts = sorted(h for h, _ in srv.addrs)
+    assert hosts == ["127.0.0.1", "::1"], srv.addrs
+    for host, port in srv.addrs:
+        with Client(port, host) as c:
+            c.send(req("/a.txt"))
+            assert c.response().body == FILES["a.txt"]
+
+
+def test_types_and_index(servers, root):
+    srv = servers.start(root, {
+        "types": {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
+                  "odt": "application/x-test-odt"},
+        "index": ["home.htm", "index.html"]})
+    expected = {"/readme.md": "text/markdown; charset=utf-8",     # over /etc/mime.types
+                "/page.html": "text/html; charset=utf-8",         # over the built-in table
+                "/doc.odt": "application/x-test-odt",
+                "/style.css": "text/css"}                         # not overridden
+    for target, ctype in expected.items():
+        assert srv.fetch(target)["Content-Type"] == ctype, target
+    assert srv.fetch("/").body == FILES["home.htm"]
+    assert srv.fetch("/only-index/").body == FILES["only-index/index.html"]
+    assert srv.fetch("/none/").status == 403
+
+
+def test_small_buffer_limits_the_head(servers, root):
+    srv = servers.start(root, {"buffer_size": 4096})
+    assert srv.fetch("/a.txt", headers={"X-Pad": "x" * 3000}).body == FILES["a.txt"]
+    with Client(srv.port) as c:
+        c.send(req("/a.txt", headers={"X-Pad": "x" * 5000}))
+        assert c.response().status == 431
+
+
+# ------------------------------------------------------ user, rings, threads
+
+@pytest.mark.parametrize("sq", [False, True], ids=["plain", "sqpoll"])
+def test_switch_to_user(servers, sq):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch users")
+    nobody = pwd.getpwnam("nobody")
+    groups = set(os.getgrouplist("nobody", nobody.pw_gid))
+    root = tempfile.mkdtemp(prefix="ringhttpd-user-")
+    try:
+        os.chmod(root, 0o755)
+        write_files(root, {"a.txt": FILES["a.txt"]})
+        srv = servers.start(root, {"user": "nobody", "enable_sq_poll": sq})
+        assert srv.fetch("/a.txt").body == FILES["a.txt"]
+        for tid, st in task_status(srv.pid).items():
+            who = f"thread {tid} ({st['Name']})"
+            assert set(st["Uid"].split()) == {str(nobody.pw_uid)}, (who, st["Uid"])
+            assert set(st["Gid"].split()) == {str(nobody.pw_gid)}, (who, st["Gid"])
+            assert set(map(int, st["Groups"].split())) <= groups, (who, st["Groups"])
+        srv.stop()
+    finally:
+        shutil.rmtree(root)
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_cpu_limit_rings_and_pinning(servers, root, n):
+    need_cpus(n)
+    srv = servers.start(root, {"cpu_limit": 3 - n}, args=["--cpu-limit", str(n)])
+    assert srv.rings == n
+    rings = {st["Name"]: st for st in task_status(srv.pid).values()
+             if st["Name"].startswith("ringhttpd-ring")}
+    assert sorted(rings) == [f"ringhttpd-ring{i}" for i in range(n)]
+    pinned = [st["Cpus_allowed_list"] for st in rings.values()]
+    assert all(re.fullmatch(r"\d+", p) and int(p) in cpus() for p in pinned), pinned
+    assert len(set(pinned)) == n, pinned
+    assert srv.fetch("/a.txt").body == FILES["a.txt"]
+
+
+@pytest.mark.parametrize("sq,share,threads", [
+    (False, True, 0), (False, False, 0), (True, True, 1), (True, False, 2),
+], ids=["no-sqpoll", "no-sqpoll-unshared", "sqpoll-shared", "sqpoll-unshared"])
+def test_sqpoll_threads(servers, root, sq, share, threads):
+    need_cpus(2)
+    srv = servers.start(root, {"cpu_limit": 2, "enable_sq_poll": sq, "share_ring_backend": share})
+    assert sha(srv.fetch("/mid.bin").body) == sha(FILES["mid.bin"])
+
+    def sqp():
+        return sum(name.startswith("iou-sqp-") for name in thread_names(srv.pid))
+    if threads:
+        wait_until(lambda: sqp() >= threads, 5, f"{threads} iou-sqp threads")
+    assert sqp() == threads, thread_names(srv.pid)
+
+
+OPTION_SETS = [
+    {},
+    {"register_buffers": False},
+    {"enable_sq_poll": True},
+    {"enable_sq_poll": True, "share_ring_backend": False, "register_buffers": False},
+    {"share_ring_backend": False},
+    {"splice_threshold": 1 << 20},
+    {"splice_threshold": 1},
+    {"buffer_size": 4096, "ring_entries": 64},
+    {"buffer_size": 1 << 20},
+    {"cpu_limit": 1},
+]
+
+
+@pytest.mark.parametrize("options", OPTION_SETS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "defaults")
+def test_option_sets_serve_exact_bytes(servers, root, options):
+    srv = servers.start(root, options)
+    names = ["a.txt", "mid.bin", "big.bin", "a.txt", "big.bin", "mid.bin"]
+    with srv.client() as c:
+        c.send(b"".join(req("/" + n) for n in names))
+        for n in names:
+            assert sha(c.response().body) == sha(FILES[n]), n
+        c.send(req("/big.bin", headers={"Range": "bytes=100000-2999999"}))
+        r = c.response()
+        assert (r.status, sha(r.body)) == (206, sha(FILES["big.bin"][100000:3000000]))
+
+
+# ------------------------------------------------------------------ reload
+
+def test_sighup_reload(servers, tmp_path):
+    roots = {}
+    for name in ("A", "B"):
+        roots[name] = tmp_path / f"root{name}"
+        write_files(roots[name], {"x.txt": f"served from {name}\n".encode(), "r.md": b"# md\n"})
+    srv = servers.start(roots["A"])
+    with Client(srv.port) as before:
+        before.send(req("/x.txt"))
+        assert before.response().body == b"served from A\n"
+
+        new = base_settings(roots["B"])
+        new["types"] = {"md": "text/x-reloaded"}
+        srv.write_conf(new)
+        srv.signal(signal.SIGHUP)
+        wait_until(lambda: srv.fetch("/x.txt").body == b"served from B\n", 10, "the new root")
+        assert srv.fetch("/r.md")["Content-Type"] == "text/x-reloaded"
+        # a connection opened before the reload still works
+        before.send(req("/x.txt"))
+        assert before.response().body in (b"served from A\n", b"served from B\n")
+
+    for broken in ("document_root = ;\n", render_conf(base_settings(roots["A"])) + "bogus = 1;\n"):
+        mark = srv.line_count()
+        srv.write_conf(text=broken)
+        srv.signal(signal.SIGHUP)
+        srv.wait_line(re.escape(srv.conf) + r":\d+: ", timeout=10, start=mark)
+        assert srv.fetch("/x.txt").body == b"served from B\n"
+        assert srv.fetch("/r.md")["Content-Type"] == "text/x-reloaded"
+
+    srv.write_conf(base_settings(roots["A"]))
+    srv.signal(signal.SIGHUP)
+    wait_until(lambda: srv.fetch("/x.txt").body == b"served from A\n", 10, "the first root again")
+    srv.stop()

@@ -1,0 +1,230 @@
+"""Timeouts, clients that misbehave, files that change under a response,
+descriptor exhaustion, shutdown with connections open, and that every
+connection's resources are released."""
+
+import os
+import random
+import resource
+import select
+import signal
+import socket
+
+import pytest
+
+from rhtest import (STOP_TIMEOUT, Client, open_server_conns, req, sha, socket_fds, wait_until,
+                    write_files)
+
+BIG = 64 * 1024 * 1024
+DATA = random.Random(64).randbytes(BIG)
+SMALL = b"small and always there\n"
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("robust") / "root"
+    write_files(root, {"small.txt": SMALL, "big.bin": DATA})
+    return root
+
+
+def closed_by_timeout(data):
+    """What a connection closed for a timeout may have received: nothing,
+    or one 408 response."""
+    return data == b"" or data.startswith(b"HTTP/1.1 408 ")
+
+
+def assert_released(srv, sockets_at_start):
+    """Every connection the server accepted is closed again and its
+    descriptor gone (polled: the server closes asynchronously)."""
+    wait_until(lambda: open_server_conns(srv.port) == 0, 15,
+               "the server to close every connection")
+    wait_until(lambda: socket_fds(srv.pid) == sockets_at_start, 15,
+               f"the socket count to return to {sockets_at_start} (is {socket_fds(srv.pid)})")
+
+
+# ---------------------------------------------------------------- timeouts
+
+def test_partial_request_closed_after_header_timeout(servers, root):
+    srv = servers.start(root, {"header_timeout": 1})
+    with Client(srv.port) as c:
+        c.send(b"GET /small.txt HTTP/1.1\r\nHost: t\r\n")
+        assert closed_by_timeout(c.expect_eof(timeout=8))
+    assert srv.fetch("/small.txt").body == SMALL
+
+
+def test_silent_connection_closed(servers, root):
+    srv = servers.start(root, {"header_timeout": 1, "keepalive_timeout": 1})
+    with Client(srv.port) as c:
+        assert closed_by_timeout(c.expect_eof(timeout=8))
+
+
+def test_slow_head_closed_after_header_timeout(servers, root):
+    """A byte every 0.2 s never completes the head: header_timeout bounds
+    the whole head, not the gap between bytes."""
+    srv = servers.start(root, {"header_timeout": 2})
+    with Client(srv.port) as c:
+        c.send(b"GET /small.txt HTTP/1.1\r\nX-Slow: ")
+        closed = False
+        for _ in range(60):     # 12 s at most
+            if select.select([c.sock], [], [], 0.2)[0]:
+                closed = closed_by_timeout(c.expect_eof(timeout=5))
+                break
+            try:
+                c.send(b"x")
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+                break
+        assert closed, "a slowly trickling request head was never closed"
+
+
+def test_idle_keep_alive_closed(servers, root):
+    srv = servers.start(root, {"keepalive_timeout": 1})
+    with Client(srv.port) as c:
+        c.send(req("/small.txt"))
+        assert c.response().body == SMALL
+        assert closed_by_timeout(c.expect_eof(timeout=8))
+
+
+# -------------------------------------------------- misbehaving clients
+
+def test_client_reset_mid_response(servers, root):
+    srv = servers.start(root)
+    sockets = socket_fds(srv.pid)
+    with Client(srv.port) as reader:
+        reader.send(req("/big.bin"))
+        first = reader.response(max_body=1 << 20)
+        for _ in range(10):
+            c = Client(srv.port)
+            c.send(req("/big.bin"))
+            assert c.response(max_body=128 * 1024).body == DATA[:128 * 1024]
+            c.reset()
+        rest = reader.read_exact(BIG - len(first.body), timeout=60)
+        assert sha(first.body + rest) == sha(DATA)
+    assert sha(srv.fetch("/big.bin").body) == sha(DATA)
+    assert_released(srv, sockets)
+
+
+def test_file_truncated_while_sending(servers, root):
+    path = root / "truncated.bin"
+    path.write_bytes(DATA)
+    srv = servers.start(root, {"send_timeout": 2})
+    with Client(srv.port) as c:
+        c.send(req("/truncated.bin", headers={"Connection": "close"}))
+        r = c.response(max_body=1 << 20)
+        assert (r.length, r.body) == (BIG, DATA[:1 << 20])
+        os.truncate(path, 1 << 20)
+        rest = c.expect_eof(timeout=30)
+    assert len(r.body) + len(rest) < BIG, "a truncated file cannot fill its Content-Length"
+    assert srv.fetch("/small.txt").body == SMALL
+    wait_until(lambda: srv.fetch("/truncated.bin", max_body=0).length == 1 << 20, 10,
+               "the new size of the truncated file")
+    assert srv.fetch("/truncated.bin").body == DATA[:1 << 20]
+
+
+def test_file_deleted_while_sending(servers, root):
+    path = root / "deleted.bin"
+    path.write_bytes(DATA)
+    srv = servers.start(root, {"send_timeout": 2})
+    with Client(srv.port) as c:
+        c.send(req("/deleted.bin", headers={"Connection": "close"}))
+        r = c.response(max_body=1 << 20)
+        path.unlink()
+        body = r.body + c.expect_eof(timeout=30)
+    # an open file outlives its name: the body is complete, or cut short
+    assert sha(body) == sha(DATA[:len(body)])
+    assert srv.fetch("/small.txt").body == SMALL
+    wait_until(lambda: srv.fetch("/deleted.bin").status == 404, 10, "404 for the deleted file")
+
+
+def test_descriptor_exhaustion_on_accept(servers, root):
+    """With RLIMIT_NOFILE lowered to a few descriptors above what the server
+    holds, accept fails with EMFILE; every client is still answered once
+    earlier ones are done."""
+    srv = servers.start(root)
+    assert srv.fetch("/small.txt").body == SMALL      # open-file cache warm
+    used = len(os.listdir(f"/proc/{srv.pid}/fd"))
+    soft, hard = resource.prlimit(srv.pid, resource.RLIMIT_NOFILE)
+    clients = []
+    try:
+        resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, (used + 3, hard))
+        for _ in range(20):
+            c = Client(srv.port)
+            clients.append(c)
+            c.send(req("/small.txt", headers={"Connection": "close"}))
+        for i, c in enumerate(clients):
+            r = c.response()
+            assert (r.status, r.body) == (200, SMALL), f"client {i}"
+            assert c.expect_eof() == b""
+    finally:
+        for c in clients:
+            c.close()
+        resource.prlimit(srv.pid, resource.RLIMIT_NOFILE, (soft, hard))
+    assert srv.fetch("/small.txt").body == SMALL
+
+
+def test_connections_are_released(servers, root):
+    """After a mix of clients (keep-alive, reset mid-body, partial heads,
+    bad requests, stalled) all go away, the server holds as many sockets
+    as at start and no connection is left open."""
+    srv = servers.start(root, {"header_timeout": 1, "keepalive_timeout": 10})
+    sockets = socket_fds(srv.pid)
+    assert open_server_conns(srv.port) == 0
+    idle = []
+    for _ in range(20):
+        c = Client(srv.port)
+        idle.append(c)
+        c.send(req("/small.txt"))
+        assert c.response().body == SMALL
+    assert open_server_conns(srv.port) >= 20     # the probe sees them
+    for c in idle:
+        c.close()
+    for _ in range(5):
+        c = Client(srv.port)
+        c.send(req("/big.bin"))
+        c.response(max_body=1 << 16)
+        c.reset()
+    for _ in range(5):
+        with Client(srv.port) as c:
+            c.send(b"GET /small.txt HTTP/1.1\r\nHo")
+    for _ in range(5):
+        Client(srv.port).close()
+    for _ in range(5):
+        with Client(srv.port) as c:
+            c.send(b"NONSENSE\r\n\r\n")
+            assert c.response().status == 400
+            c.expect_eof()
+    stalled = [Client(srv.port) for _ in range(3)]
+    for c in stalled:
+        c.send(b"GET /small.txt HTTP/1.1\r\n")
+    for c in stalled:
+        assert closed_by_timeout(c.expect_eof(timeout=8))
+        c.close()
+    assert_released(srv, sockets)
+
+
+# ---------------------------------------------------------------- shutdown
+
+def test_sigterm_finishes_response_in_flight(servers, root):
+    srv = servers.start(root)
+    with Client(srv.port) as c:
+        c.send(req("/big.bin"))
+        first = c.response(max_body=1 << 16)
+        srv.signal(signal.SIGTERM)
+        rest = c.read_exact(BIG - len(first.body), timeout=60)
+        assert sha(first.body + rest) == sha(DATA)
+        assert c.expect_eof() == b""
+    srv.stop()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_signal_closes_idle_connections(servers, root, sig):
+    """An idle keep-alive connection (keepalive_timeout 75 s) does not hold
+    up the exit."""
+    srv = servers.start(root)
+    with Client(srv.port) as c:
+        c.send(req("/small.txt"))
+        assert c.response().body == SMALL
+        srv.signal(sig)
+        assert c.expect_eof(timeout=STOP_TIMEOUT) == b""
+    srv.stop()
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", srv.port), timeout=5)

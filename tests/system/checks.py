@@ -1,0 +1,167 @@
+"""Checks of ringhttpd under the systemd of a booted Container, shared by
+the suites. Each returns a short detail string or raises AssertionError."""
+
+import json
+import os
+import re
+import subprocess
+import threading
+
+from container import log, wait_until
+
+NEW_ROOT = "/srv/second-root"
+NEW_PAGE = "<!DOCTYPE html>\n<title>second root</title>\n<p>served after a reload</p>\n"
+MAX_EXPOSURE = 1.0
+
+
+def write(c, path, text):
+    """Write a file of the container from outside (its root is a directory here)."""
+    os.makedirs(os.path.dirname(c.root + path), exist_ok=True)
+    with open(c.root + path, "w") as f:
+        f.write(text)
+
+
+def curl(c, url="http://127.0.0.1/"):
+    """(status, body) of a GET inside the container; status 0 = no response."""
+    r = c.run("curl", "-sS", "--max-time", "10", "-w", "\n%{http_code}", url,
+              check=False, timeout=30)
+    body, _, code = r.stdout.rpartition("\n")
+    return int(code or 0), body
+
+
+def expect_page(c, page, url="http://127.0.0.1/"):
+    status, body = curl(c, url)
+    assert (status, body) == (200, page), f"GET {url}: {status} {body[:200]!r}"
+
+
+def unit_state(c, unit):
+    return c.run("systemctl", "is-active", unit, check=False).stdout.strip()
+
+
+def main_pid(c):
+    return c.run("systemctl", "show", "-P", "MainPID", "ringhttpd.service").stdout.strip()
+
+
+def port80_listeners(c):
+    return c.run("ss", "-Htln", "sport = :80").stdout.strip()
+
+
+def socket_waits(c):
+    """ringhttpd.socket is enabled and listening, the service not started."""
+    enabled = c.run("systemctl", "is-enabled", "ringhttpd.socket", check=False).stdout.strip()
+    assert enabled == "enabled", f"ringhttpd.socket is {enabled}"
+    assert unit_state(c, "ringhttpd.socket") == "active", "ringhttpd.socket is not active"
+    listening = port80_listeners(c)
+    assert listening, "nothing listens on port 80"
+    state = unit_state(c, "ringhttpd.service")
+    assert state == "inactive", f"ringhttpd.service is {state} before any connection"
+    return "listening on " + ", ".join(line.split()[3] for line in listening.splitlines())
+
+
+def first_connection(c, page):
+    """The first request gets the page and leaves the service active."""
+    expect_page(c, page)
+    wait_until("ringhttpd.service to be active",
+               lambda: unit_state(c, "ringhttpd.service") == "active", 10)
+    expect_page(c, page, "http://[::1]/")
+    return f"IPv4 and IPv6, MainPID {main_pid(c)}"
+
+
+def journal_entry(c, predicate, what):
+    """The first journal entry of ringhttpd.service for which predicate holds."""
+    def find():
+        out = c.run("journalctl", "--no-pager", "-o", "json",
+                    "_SYSTEMD_UNIT=ringhttpd.service").stdout
+        entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+        return next((e for e in entries if predicate(e)), None)
+    return wait_until(what, find, 10)
+
+
+def journal_fields(c):
+    want = ("PRIORITY", "MESSAGE", "CODE_FILE", "CODE_LINE", "CODE_FUNC")
+    e = journal_entry(c, lambda e: all(k in e for k in want),
+                      "a journal entry with " + ", ".join(want))
+    return f"{e['CODE_FILE']}:{e['CODE_LINE']} {e['CODE_FUNC']}: {e['MESSAGE']}"
+
+
+def journal_ready_line(c):
+    e = journal_entry(c, lambda e: re.fullmatch(r"ready \(\d+ rings?\)", str(e.get("MESSAGE"))),
+                      'the "ready (N rings)" line')
+    return e["MESSAGE"]
+
+
+def reload_new_root(c, conf):
+    """Point document_root of conf elsewhere, systemctl reload: the new
+    root is served by the same process."""
+    pid = main_pid(c)
+    write(c, NEW_ROOT + "/index.html", NEW_PAGE)
+    os.chmod(c.root + NEW_ROOT, 0o755)
+    with open(c.root + conf) as f:
+        text = f.read()
+    text, n = re.subn(r"(?m)^\s*document_root\s*=.*$", f'document_root = "{NEW_ROOT}";', text)
+    assert n == 1, f"{conf} has {n} document_root lines"
+    write(c, conf, text)
+    c.run("systemctl", "reload", "ringhttpd.service")
+    # systemd 252 may return before the server has re-read its config.
+    wait_until("the new document root to be served", lambda: curl(c) == (200, NEW_PAGE), 15)
+    assert main_pid(c) == pid, f"MainPID changed from {pid} to {main_pid(c)}: not a reload"
+
+
+def no_request_lost(c, action, what):
+    """Requests on fresh connections, in batches of 50, until told to stop
+    (at most 20000); action(c) runs while they flow. Every one gets 200 and
+    the service ends up in a new process."""
+    stop = "/run/ringhttpd-test-stop"
+    loop = ("rm -f %s; n=0; while [ $n -lt 400 ] && [ ! -e %s ]; do"
+            " curl -s -o /dev/null -w '%%{http_code}\\n' -H 'Connection: close'"
+            " --max-time 10 'http://127.0.0.1/?[1-50]'; n=$((n+1)); done" % (stop, stop))
+    old_pid = main_pid(c)
+    codes = []
+    proc = subprocess.Popen(["nsenter", "-t", str(c.pid), "-a", "--", "sh", "-c", loop],
+                            stdout=subprocess.PIPE, text=True)
+    reader = threading.Thread(target=lambda: codes.extend(proc.stdout), daemon=True)
+    reader.start()
+    try:
+        wait_until(f"requests before {what}", lambda: len(codes) >= 200, 30)
+        action(c)
+        after = len(codes)
+        wait_until(f"requests after {what}", lambda: len(codes) >= after + 200, 30)
+    finally:
+        c.run("touch", stop, check=False)
+        proc.wait(60)
+        reader.join(10)
+    bad = [code.strip() for code in codes if code.strip() != "200"]
+    assert not bad, f"{len(bad)} of {len(codes)} requests failed: {sorted(set(bad))}"
+    new_pid = main_pid(c)
+    assert new_pid not in (old_pid, "0"), f"MainPID {old_pid} -> {new_pid}: not restarted"
+    return f"{len(codes)} requests, {after} of them before {what} was over"
+
+
+def restart_loses_nothing(c):
+    return no_request_lost(c, lambda c: c.run("systemctl", "restart", "ringhttpd.service",
+                                              timeout=120), "the restart")
+
+
+def security_score(c):
+    out = c.run("systemd-analyze", "security", "--no-pager", "ringhttpd.service",
+                check=False).stdout
+    m = re.search(r"Overall exposure level for ringhttpd\.service: ([0-9.]+)", out)
+    assert m, "no exposure level in:\n" + out
+    assert float(m.group(1)) <= MAX_EXPOSURE, out
+    return f"exposure {m.group(1)}"
+
+
+def run_all(results, c, checks):
+    """Run (name, func, *args) checks with c as the first argument; on any
+    failure, log what systemd knows about ringhttpd."""
+    if not all([results.check(name, func, c, *args) for name, func, *args in checks]):
+        diagnose(c)
+
+
+def diagnose(c):
+    for cmd in (["systemctl", "status", "--no-pager", "ringhttpd.socket", "ringhttpd.service"],
+                ["journalctl", "--no-pager", "-n", "40", "-u", "ringhttpd.service"]):
+        log("# " + " ".join(cmd))
+        r = c.run(*cmd, check=False)
+        for line in (r.stdout + r.stderr).splitlines():
+            log("#   " + line)

@@ -1,0 +1,46 @@
+#!/usr/bin/python3
+"""Entry point of `make check-system`: runs the system test suites, each in
+its own container, and ends with one "N passed, N failed" line."""
+
+import argparse
+import os
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import test_package  # noqa: E402
+import test_systemd  # noqa: E402
+from container import Results, log  # noqa: E402
+
+TOOLS = ("debootstrap", "systemd-nspawn", "nsenter", "chroot", "mount", "tar", "dpkg-deb")
+
+
+def prerequisites():
+    assert os.geteuid() == 0, "the system tests need root (debootstrap, mount, systemd-nspawn)"
+    missing = [t for t in TOOLS if not shutil.which(t)]
+    assert not missing, "missing " + ", ".join(missing) + " (apt-get install debootstrap systemd-container)"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--stage", required=True,
+                   help="a `make install DESTDIR=` tree of the build under test")
+    p.add_argument("--sysconfdir", required=True, help="the build's sysconfdir")
+    p.add_argument("--deb", help="the ringhttpd .deb to install")
+    p.add_argument("--newer-deb", help="a newer build of it, to upgrade to")
+    args = p.parse_args()
+    results = Results()
+    if results.check("running as root with the container tools", prerequisites):
+        results.check("make install suite ran to its end",
+                      test_systemd.run, results, args.stage, args.sysconfdir)
+        if args.deb and args.newer_deb:
+            results.check("package suite ran to its end",
+                          test_package.run, results, args.deb, args.newer_deb)
+        else:
+            log("# package suite skipped: no --deb and --newer-deb given")
+    return 0 if results.summary() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -3,6 +3,8 @@
 #                            changelog entry N to build the same source as a
 #                            newer Debian revision, for upgrade tests)
 #   make rpm                 .rpm and .src.rpm files into pkg/
+#                            (RPMBUILD_FLAGS=--nocheck skips make check, as
+#                            DEB_BUILD_OPTIONS=nocheck does for make deb)
 #   make check-packages      builds both, compares their file lists, runs
 #                            lintian and rpmlint
 
@@ -22,6 +24,7 @@ EXTRA_DIST += \
 
 PKGDIR = pkg
 DEB_REVISION =
+RPMBUILD_FLAGS =
 
 deb: dist-gzip
 	@set -e; tmp=`mktemp -d`; trap 'rm -rf "$$tmp"' EXIT; \
@@ -71,7 +74,7 @@ rpm: dist-gzip
 	fi; \
 	mkdir "$$top/SOURCES"; \
 	cp $(distdir).tar.gz "$$top/SOURCES/"; \
-	rpmbuild -ba "$$@" --define "_topdir $$top" "$$spec"; \
+	rpmbuild -ba "$$@" $(RPMBUILD_FLAGS) --define "_topdir $$top" "$$spec"; \
 	mkdir -p "$(abs_builddir)/$(PKGDIR)"; \
 	cp "$$top"/RPMS/*/*.rpm "$$top"/SRPMS/*.rpm "$(abs_builddir)/$(PKGDIR)/"; \
 	cd "$$top"; ls RPMS/*/*.rpm SRPMS/*.rpm | sed 's|^.*/|$(PKGDIR)/|'

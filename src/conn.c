@@ -18,6 +18,9 @@
 #include "site.h"
 
 #define LINGER_SECONDS 5
+/* Request bodies (which no GET or HEAD needs) up to this size are read and
+ * dropped, keeping the connection; a larger one closes it. */
+#define MAX_DISCARD (64 * 1024)
 #define NO_CONN UINT32_MAX
 
 /* The answer when no buffer is left for a connection: static, so it needs none. */
@@ -257,17 +260,17 @@ static void start_send(struct rh_ring *r, struct rh_conn *c, uint32_t len, bool 
 	send_out(r, c, more);
 }
 
+/* SIZE: of the file, for the Content-Range of a 416 */
 static void respond_error(struct rh_ring *r, struct rh_conn *c, int status, bool keep_alive,
-			  bool head_only)
+			  bool head_only, uint64_t size)
 {
-	size_t n;
+	struct rh_resp resp = { .status = status, .keep_alive = keep_alive, .date = r->date,
+				.head_only = head_only, .size = size };
 
 	c->keep_alive = keep_alive;
 	if (!keep_alive)
 		c->linger = true;
-	n = rh_resp_error(rh_buf(&r->pool, c->out), r->pool.size, status, keep_alive, head_only,
-			  r->date);
-	start_send(r, c, n, false);
+	start_send(r, c, rh_resp_error(rh_buf(&r->pool, c->out), r->pool.size, &resp), false);
 }
 
 /* The body: small files go with the head in one send (read into the same
@@ -281,7 +284,7 @@ static void respond_file(struct rh_ring *r, struct rh_conn *c, struct rh_resp *r
 	uint64_t body = head_only ? 0 : resp->content_length;
 
 	if (!head) {
-		respond_error(r, c, 500, false, head_only);
+		respond_error(r, c, 500, false, head_only, 0);
 		return;
 	}
 	c->body_left = body;
@@ -302,7 +305,7 @@ static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_reques
 {
 	const struct rh_site *site = r->site;
 	bool head_only = req->method == RH_METHOD_HEAD;
-	char path[4096];
+	char path[RH_MAX_REQUEST_LINE + 1];
 	struct rh_resp resp = { .date = r->date, .keep_alive = c->keep_alive };
 	uint64_t first, last;
 	struct rh_str etag;
@@ -310,7 +313,7 @@ static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_reques
 	int status;
 
 	if (req->method == RH_METHOD_OTHER) {
-		respond_error(r, c, 405, c->keep_alive, false);
+		respond_error(r, c, 405, c->keep_alive, false, 0);
 		return;
 	}
 	if (req->method == RH_METHOD_OPTIONS) {
@@ -321,7 +324,7 @@ static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_reques
 	}
 	plen = rh_path_decode(req->path.p, req->path.len, path, sizeof path);
 	if (plen <= 0 || path[0] != '/') {
-		respond_error(r, c, 400, false, head_only);
+		respond_error(r, c, 400, false, head_only, 0);
 		return;
 	}
 	status = rh_file_get(&r->files, site, path, plen, r->now, &c->file);
@@ -337,7 +340,7 @@ static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_reques
 	if (status != 200) {
 		if (status >= 500 && rh_ring_may_warn(r))
 			rh_warn("%.*s: answered %d", (int)plen, path, status);
-		respond_error(r, c, status, c->keep_alive, head_only);
+		respond_error(r, c, status, c->keep_alive, head_only, 0);
 		return;
 	}
 
@@ -354,6 +357,7 @@ static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_reques
 		head_only = true;
 	} else if (req->range.p && req->method == RH_METHOD_GET &&
 		   rh_if_range_holds(req, etag, c->file->mtime)) {
+		/* GET only: RFC 9110 14.2 defines ranges for no other method */
 		switch (rh_range_parse(req->range, c->file->size, &first, &last)) {
 		case RH_RANGE_PARTIAL:
 			resp.status = 206;
@@ -367,17 +371,22 @@ static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_reques
 		case RH_RANGE_UNSATISFIABLE:
 			rh_file_put(c->file);
 			c->file = NULL;
-			resp = (struct rh_resp){ .status = 416, .date = r->date,
-						 .keep_alive = c->keep_alive, .unsatisfiable = true,
-						 .size = resp.content_length };
-			start_send(r, c, rh_resp_head(rh_buf(&r->pool, c->out), r->pool.size, &resp),
-				   false);
+			respond_error(r, c, 416, c->keep_alive, head_only, resp.content_length);
 			return;
 		case RH_RANGE_WHOLE:
 			break;
 		}
 	}
 	respond_file(r, c, &resp, head_only);
+}
+
+/* Drops up to AVAILABLE bytes of the body being skipped; returns how many. */
+static size_t drop_body(struct rh_conn *c, size_t available)
+{
+	size_t n = c->skip < available ? c->skip : available;
+
+	c->skip -= n;
+	return n;
 }
 
 /* Parses the request at DATA and starts its response. Returns the bytes
@@ -397,16 +406,16 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 	atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
 	if (n < 0) {
 		/* the framing is lost: answer, then close */
-		respond_error(r, c, -n, false, false);
+		respond_error(r, c, -n, false, false, 0);
 		return len;
 	}
-	/* a body on a GET is not read: close after the response, so that its
-	 * bytes are never taken for the next request */
-	c->keep_alive = req.keep_alive && !r->stopping &&
-			!(req.has_content_length && req.content_length > 0);
+	/* a body is never taken for the next request: it is dropped, the part
+	 * that came with the head now, the rest as it arrives */
+	c->skip = req.content_length;
+	c->keep_alive = req.keep_alive && !r->stopping && c->skip <= MAX_DISCARD;
 	c->linger = !c->keep_alive;
 	respond(r, c, &req);
-	return n;
+	return n + drop_body(c, len - n);
 }
 
 /* Handles the buffered input: starts the next response, or waits for more. */
@@ -484,6 +493,16 @@ static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flag
 		rh_ring_recycle(r, bid);
 		arm_recv(r, c, r->pool.size);
 		return;
+	}
+	if (c->skip) {
+		size_t dropped = drop_body(c, res);
+		if (dropped == (size_t)res) {
+			rh_ring_recycle(r, bid);
+			arm_recv(r, c, r->pool.size);
+			return;
+		}
+		data += dropped;
+		res -= dropped;
 	}
 	if (c->in >= 0) { /* the rest of a head: join it to what came before */
 		bool ok = stash_input(r, c, data, res);

@@ -30,6 +30,7 @@ struct rh_conn {
 	bool linked_read;  /* a READ is linked to the SEND of head + body */
 	bool use_splice;   /* the body goes file -> pipe -> socket */
 	time_t deadline;
+	uint64_t skip;	   /* bytes of a request body still to be read and dropped */
 	int32_t in;	   /* pool buffer of unparsed request bytes, or -1 */
 	uint32_t in_off, in_len;
 	int32_t out;	   /* pool buffer of the response head (and small body), or -1 */

@@ -204,6 +204,8 @@ void rh_file_cache_flush(struct rh_file_cache *c)
 
 void rh_file_cache_destroy(struct rh_file_cache *c)
 {
+	if (!c->buckets) /* never set up */
+		return;
 	rh_file_cache_flush(c);
 	free(c->buckets);
 	c->buckets = NULL;

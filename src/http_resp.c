@@ -105,25 +105,22 @@ size_t rh_resp_head(char *buf, size_t cap, const struct rh_resp *r)
 	return o.overflow ? 0 : o.len;
 }
 
-size_t rh_resp_error(char *buf, size_t cap, int status, bool keep_alive, bool head_only,
-		     const char *date)
+size_t rh_resp_error(char *buf, size_t cap, struct rh_resp *r)
 {
 	char body[256];
 	int body_len = snprintf(body, sizeof body,
 				"<!DOCTYPE html>\n<html><head><title>%d %s</title></head>"
 				"<body><h1>%d %s</h1><hr>ringhttpd</body></html>\n",
-				status, rh_status_reason(status), status, rh_status_reason(status));
-	struct rh_resp r = {
-		.status = status,
-		.keep_alive = keep_alive,
-		.date = date,
-		.content_type = "text/html",
-		.content_length = body_len,
-		.allow = status == 405,
-	};
-	size_t n = rh_resp_head(buf, cap, &r);
+				r->status, rh_status_reason(r->status), r->status,
+				rh_status_reason(r->status));
+	size_t n;
 
-	if (!n || head_only)
+	r->content_type = "text/html";
+	r->content_length = body_len;
+	r->allow = r->status == 405;
+	r->unsatisfiable = r->status == 416;
+	n = rh_resp_head(buf, cap, r);
+	if (!n || r->head_only)
 		return n;
 	if (n + body_len > cap)
 		return 0;

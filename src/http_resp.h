@@ -31,9 +31,9 @@ const char *rh_status_reason(int status);
 /* Writes the head of R into BUF. Returns its length, or 0 if CAP is short. */
 size_t rh_resp_head(char *buf, size_t cap, const struct rh_resp *r);
 
-/* A complete error response (head and, unless HEAD_ONLY, a short HTML
- * body) into BUF; returns its length, or 0 if CAP is short. */
-size_t rh_resp_error(char *buf, size_t cap, int status, bool keep_alive, bool head_only,
-		     const char *date);
+/* A complete error response for R (status, date, keep_alive and, for 416,
+ * size): its head and, unless R->head_only, a short HTML body. Returns its
+ * length, or 0 if CAP is short. */
+size_t rh_resp_error(char *buf, size_t cap, struct rh_resp *r);
 
 #endif

@@ -166,14 +166,21 @@ static int setup_buffers(struct rh_ring *r, const struct rh_config *cfg)
 	io_uring_buf_ring_advance(r->br, s->buffers_provided);
 
 	if (cfg->register_buffers) {
-		struct iovec iov = { r->pool.base, r->pool.size * r->pool.count };
+		/* the response buffers: the targets of fixed-buffer reads */
+		struct iovec iov = { rh_buf(&r->pool, r->pool.n_provided),
+				     r->pool.size * (r->pool.count - r->pool.n_provided) };
 		ret = io_uring_register_buffers(&r->uring, &iov, 1);
-		if (ret < 0)
-			return fail(r, ret,
-				    "register_buffers: registering %zu KiB: %s (raise RLIMIT_MEMLOCK, "
-				    "e.g. LimitMEMLOCK= in the unit, or set register_buffers = false)",
-				    iov.iov_len / 1024, strerror(-ret));
-		r->fixed_buffers = true;
+		if (ret == -ENOMEM) {
+			/* locked memory over RLIMIT_MEMLOCK: documented fallback */
+			if (r->id == 0)
+				rh_warn("register_buffers: %zu KiB per ring exceed RLIMIT_MEMLOCK; "
+					"buffers stay unregistered (raise LimitMEMLOCK= or the memlock "
+					"limit)", iov.iov_len / 1024);
+		} else if (ret < 0) {
+			return fail(r, ret, "register_buffers: %s", strerror(-ret));
+		} else {
+			r->fixed_buffers = true;
+		}
 	}
 	return 0;
 }

@@ -101,12 +101,17 @@ static void size_buffers(struct rh_server *s)
 	s->buffers_provided = provided < 8 ? 8 : provided;
 }
 
+/* After binding and before anything else: the rings, their kernel threads
+ * (SQPOLL, io-wq) and every file opened run as USER. Registered buffers are
+ * locked memory, so the limit is lifted while that is still allowed. */
 static int drop_privileges(const char *user)
 {
+	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
 	struct passwd *pw;
 
 	if (!user[0] || geteuid() != 0)
 		return 0;
+	setrlimit(RLIMIT_MEMLOCK, &unlimited);
 	pw = getpwnam(user);
 	if (!pw) {
 		rh_err("user %s: no such user", user);
@@ -189,6 +194,19 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
+	if (rh_listen_open(cfg, &s->listeners, err, sizeof err) < 0) {
+		rh_err("%s", err);
+		rh_config_free(cfg);
+		return -1;
+	}
+	for (size_t i = 0; i < s->listeners.n; i++) {
+		rh_listen_describe(s->listeners.fds[i], name, sizeof name);
+		rh_notice("listening on %s", name);
+	}
+	if (!s->listeners.from_systemd && drop_privileges(cfg->user) < 0) {
+		rh_config_free(cfg);
+		return -1;
+	}
 	s->cfg = cfg;
 	s->site = rh_site_new(cfg, err, sizeof err);
 	if (!s->site) {
@@ -196,20 +214,8 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 		return -1;
 	}
 	s->boot_site = rh_site_get(s->site);
-	if (rh_listen_open(cfg, &s->listeners, err, sizeof err) < 0) {
-		rh_err("%s", err);
-		return -1;
-	}
-	for (size_t i = 0; i < s->listeners.n; i++) {
-		rh_listen_describe(s->listeners.fds[i], name, sizeof name);
-		rh_notice("listening on %s", name);
-	}
 	if (start_rings(s) < 0)
 		return -1;
-	if (!s->listeners.from_systemd && drop_privileges(cfg->user) < 0) {
-		abandon(s, s->n_rings);
-		return -1;
-	}
 	set_go(s, 1);
 	wait_for(s, &s->n_accepting, s->n_rings);
 	rh_notice("ready (%u rings)", s->n_rings);

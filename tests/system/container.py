@@ -242,7 +242,9 @@ class Container:
         self.console = open(os.path.join(self.dir, "console.log"), "w")
         self.nspawn = subprocess.Popen(
             ["systemd-nspawn", "-b", "--quiet", "--register=no", "--keep-unit",
-             "--private-network", "-D", self.root],
+             "--private-network", "-D", self.root,
+             # As on a host, systemd may raise limits (LimitMEMLOCK=, LimitNOFILE=).
+             "--capability=CAP_SYS_RESOURCE"],
             stdin=subprocess.DEVNULL, stdout=self.console, stderr=subprocess.STDOUT,
             start_new_session=True)
         self.pid = wait_until("the container's init", self._init_pid, timeout)

@@ -1,0 +1,151 @@
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "file.h"
+#include "site.h"
+
+static char root[64], outside[80];
+
+static void write_file(const char *rel, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+static void mk(const char *rel)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	mkdir(p, 0755);
+}
+
+static void link_to(const char *target, const char *rel)
+{
+	char p[256];
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	symlink(target, p);
+}
+
+/* Decodes and resolves ENC; on 200 also checks the content. */
+static int get(struct rh_file_cache *c, struct rh_site *site, const char *enc,
+	       const char *want_content)
+{
+	char path[4096], buf[64];
+	ssize_t n = rh_path_decode(enc, strlen(enc), path, sizeof path);
+	struct rh_file *f;
+	int status;
+
+	if (n < 0)
+		return 400;
+	status = rh_file_get(c, site, path, n, 1, &f);
+	if (status == 200) {
+		ssize_t got = pread(f->fd, buf, sizeof buf - 1, 0);
+		buf[got > 0 ? got : 0] = '\0';
+		if (want_content)
+			CHECK_STR(buf, want_content);
+		rh_file_put(f);
+	}
+	return status;
+}
+
+static void test_decode(void)
+{
+	char out[16];
+
+	CHECK_INT(rh_path_decode("/a%20b", 6, out, sizeof out), 4);
+	CHECK_STR(out, "/a b");
+	CHECK_INT(rh_path_decode("/%41%2f", 7, out, sizeof out), 3);
+	CHECK_STR(out, "/A/");
+	CHECK_INT(rh_path_decode("/a%00", 5, out, sizeof out), -1);
+	CHECK_INT(rh_path_decode("/a%0", 4, out, sizeof out), -1);
+	CHECK_INT(rh_path_decode("/a%zz", 5, out, sizeof out), -1);
+	CHECK_INT(rh_path_decode("/0123456789abcdef", 17, out, sizeof out), -1);
+}
+
+int main(void)
+{
+	char err[256], conf[96];
+	struct rh_file_cache cache;
+	struct rh_site *site;
+	struct rh_config *cfg;
+	FILE *f;
+
+	test_decode();
+
+	strcpy(root, "/tmp/rh-root-XXXXXX");
+	mkdtemp(root);
+	snprintf(outside, sizeof outside, "%s-secret", root);
+	f = fopen(outside, "w");
+	fputs("SECRET", f);
+	fclose(f);
+	write_file("index.html", "home");
+	write_file("a b.c.txt", "spaces");
+	mk("dir");
+	write_file("dir/index.html", "dir index");
+	mk("empty");
+	link_to(outside, "escape");	      /* absolute symlink out of the root */
+	link_to("../../../../../../../..", "up"); /* relative one */
+	link_to("a b.c.txt", "inside");
+	mkfifo(strcat(strcpy(conf, root), "/fifo"), 0644);
+
+	snprintf(conf, sizeof conf, "%s.conf", root);
+	f = fopen(conf, "w");
+	fprintf(f, "document_root = \"%s\";\n", root);
+	fclose(f);
+	cfg = rh_config_load(conf, NULL, err, sizeof err);
+	CHECK(cfg != NULL);
+	site = rh_site_new(cfg, err, sizeof err);
+	CHECK(site != NULL);
+	rh_file_cache_init(&cache, 4);
+
+	CHECK_INT(get(&cache, site, "/", "home"), 200);
+	CHECK_INT(get(&cache, site, "/index.html", "home"), 200);
+	CHECK_INT(get(&cache, site, "/a%20b.c.txt", "spaces"), 200);
+	CHECK_INT(get(&cache, site, "/dir/", "dir index"), 200);
+	CHECK_INT(get(&cache, site, "/dir", NULL), 301);
+	CHECK_INT(get(&cache, site, "/empty/", NULL), 403);
+	CHECK_INT(get(&cache, site, "/index.html/", NULL), 404);
+	CHECK_INT(get(&cache, site, "/missing", NULL), 404);
+	CHECK_INT(get(&cache, site, "/fifo", NULL), 403);
+	CHECK_INT(get(&cache, site, "/inside", "spaces"), 200);
+	/* nothing outside the root, however it is spelled */
+	CHECK(get(&cache, site, "/escape", NULL) != 200);
+	CHECK(get(&cache, site, "/up/tmp", NULL) != 200);
+	CHECK_INT(get(&cache, site, "/../index.html", "home"), 200); /* clamped to the root */
+	CHECK_INT(get(&cache, site, "/%2e%2e/%2e%2e/index.html", "home"), 200);
+	{
+		char p[160];
+		snprintf(p, sizeof p, "/../../..%s", outside);
+		CHECK_INT(get(&cache, site, p, NULL), 404);
+		snprintf(p, sizeof p, "/up%s", outside);
+		CHECK_INT(get(&cache, site, p, NULL), 404);
+	}
+	/* more files than cache entries: evicted ones still answer */
+	for (int round = 0; round < 2; round++) {
+		CHECK_INT(get(&cache, site, "/index.html", "home"), 200);
+		CHECK_INT(get(&cache, site, "/a%20b.c.txt", "spaces"), 200);
+		CHECK_INT(get(&cache, site, "/dir/", "dir index"), 200);
+		CHECK_INT(get(&cache, site, "/dir/index.html", "dir index"), 200);
+		CHECK_INT(get(&cache, site, "/inside", "spaces"), 200);
+	}
+
+	rh_file_cache_destroy(&cache);
+	rh_site_put(site);
+	{
+		char cmd[200];
+		snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s'", root, outside, conf);
+		CHECK_INT(system(cmd), 0);
+	}
+	return check_done("file");
+}

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "access_log.h"
 #include "file.h"
 #include "http_cond.h"
 #include "http_parse.h"
@@ -73,6 +74,22 @@ static const struct rh_config *cfg(struct rh_ring *r)
 	return r->site->cfg;
 }
 
+/* The access log record, when there is one, takes the end of the out buffer. */
+static size_t rec_offset(const struct rh_ring *r)
+{
+	return (r->pool.size - RH_ACCESS_REC_MAX) & ~(size_t)7;
+}
+
+static size_t out_cap(const struct rh_ring *r, const struct rh_conn *c)
+{
+	return c->logged ? rec_offset(r) : r->pool.size;
+}
+
+static struct rh_access_rec *access_rec(struct rh_ring *r, struct rh_conn *c)
+{
+	return (struct rh_access_rec *)(rh_buf(&r->pool, c->out) + rec_offset(r));
+}
+
 static int get_buffer(struct rh_ring *r)
 {
 	int b = rh_bufpool_get(&r->pool);
@@ -87,6 +104,16 @@ static void put_buffer(struct rh_ring *r, int32_t *b)
 	if (*b >= 0)
 		rh_bufpool_put(&r->pool, *b);
 	*b = -1;
+}
+
+/* Releases the out buffer, logging the request it answered. */
+static void release_out(struct rh_ring *r, struct rh_conn *c)
+{
+	if (c->out >= 0 && c->logged)
+		rh_access_log_request(r, c->fd, access_rec(r, c), c->status, c->bytes_sent,
+				      c->bytes_sent > c->head_len ? c->bytes_sent - c->head_len : 0);
+	c->logged = false;
+	put_buffer(r, &c->out);
 }
 
 /* Receives into a provided buffer, at most LEN bytes. */
@@ -170,7 +197,7 @@ static void conn_release(struct rh_ring *r, struct rh_conn *c)
 		rh_file_put(c->file);
 	c->file = NULL;
 	put_buffer(r, &c->in);
-	put_buffer(r, &c->out);
+	release_out(r, c);
 	return_pipe(r, c);
 	sqe = rh_ring_sqe(r, 1);
 	io_uring_prep_close(sqe, c->fd);
@@ -267,10 +294,22 @@ static void respond_error(struct rh_ring *r, struct rh_conn *c, int status, bool
 	struct rh_resp resp = { .status = status, .keep_alive = keep_alive, .date = r->date,
 				.head_only = head_only, .size = size };
 
+	size_t n = rh_resp_error(rh_buf(&r->pool, c->out), out_cap(r, c), &resp);
+
 	c->keep_alive = keep_alive;
 	if (!keep_alive)
 		c->linger = true;
-	start_send(r, c, rh_resp_error(rh_buf(&r->pool, c->out), r->pool.size, &resp), false);
+	c->status = status;
+	c->head_len = n - (head_only ? 0 : resp.content_length);
+	start_send(r, c, n, false);
+}
+
+/* A response that is a head alone (204, 301). */
+static void respond_head(struct rh_ring *r, struct rh_conn *c, const struct rh_resp *resp)
+{
+	c->status = resp->status;
+	c->head_len = rh_resp_head(rh_buf(&r->pool, c->out), out_cap(r, c), resp);
+	start_send(r, c, c->head_len, false);
 }
 
 /* The body: small files go with the head in one send (read into the same
@@ -280,15 +319,17 @@ static void respond_file(struct rh_ring *r, struct rh_conn *c, struct rh_resp *r
 {
 	uint64_t threshold = cfg(r)->splice_threshold;
 	char *out = rh_buf(&r->pool, c->out);
-	size_t head = rh_resp_head(out, r->pool.size, resp);
+	size_t cap = out_cap(r, c), head = rh_resp_head(out, cap, resp);
 	uint64_t body = head_only ? 0 : resp->content_length;
 
 	if (!head) {
 		respond_error(r, c, 500, false, head_only, 0);
 		return;
 	}
+	c->status = resp->status;
+	c->head_len = head;
 	c->body_left = body;
-	if (body && head + body <= r->pool.size && (threshold == 0 || body < threshold)) {
+	if (body && head + body <= cap && (threshold == 0 || body < threshold)) {
 		struct io_uring_sqe *sqe = read_body(r, c, head, body, 2);
 		sqe->flags |= IOSQE_IO_LINK;
 		c->linked_read = true;
@@ -319,7 +360,7 @@ static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_reques
 	if (req->method == RH_METHOD_OPTIONS) {
 		resp.status = 204;
 		resp.allow = true;
-		start_send(r, c, rh_resp_head(rh_buf(&r->pool, c->out), r->pool.size, &resp), false);
+		respond_head(r, c, &resp);
 		return;
 	}
 	plen = rh_path_decode(req->path.p, req->path.len, path, sizeof path);
@@ -333,8 +374,7 @@ static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_reques
 		resp.location = req->path;
 		resp.location_query = req->query;
 		resp.location_has_query = req->has_query;
-		resp.content_type = "text/html";
-		start_send(r, c, rh_resp_head(rh_buf(&r->pool, c->out), r->pool.size, &resp), false);
+		respond_head(r, c, &resp);
 		return;
 	}
 	if (status != 200) {
@@ -404,6 +444,10 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 		return len;
 	}
 	atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
+	c->bytes_sent = 0;
+	c->logged = rh_access_log_enabled(r->site);
+	if (c->logged)
+		rh_access_rec_fill(access_rec(r, c), &req, rh_ring_usec());
 	if (n < 0) {
 		/* the framing is lost: answer, then close */
 		respond_error(r, c, -n, false, false, 0);
@@ -443,7 +487,7 @@ static void finish_response(struct rh_ring *r, struct rh_conn *c)
 		rh_file_put(c->file);
 	c->file = NULL;
 	return_pipe(r, c);
-	put_buffer(r, &c->out);
+	release_out(r, c);
 	c->linked_read = false;
 
 	if (!c->keep_alive) {
@@ -533,6 +577,7 @@ static void on_send(struct rh_ring *r, struct rh_conn *c, int res)
 		return;
 	}
 	c->deadline = r->now + cfg(r)->send_timeout;
+	c->bytes_sent += res;
 	c->out_off += res;
 	if (c->out_off < c->out_len) {
 		send_out(r, c, c->body_left > 0);
@@ -562,7 +607,8 @@ static void splice_op(struct rh_ring *r, struct rh_conn *c, enum rh_op op, uint3
 static void body_step(struct rh_ring *r, struct rh_conn *c)
 {
 	if (!c->use_splice) {
-		read_body(r, c, 0, c->body_left < r->pool.size ? c->body_left : r->pool.size, 1);
+		size_t cap = out_cap(r, c);
+		read_body(r, c, 0, c->body_left < cap ? c->body_left : cap, 1);
 		return;
 	}
 	if (c->pipe_rd < 0 && !take_pipe(r, c)) {
@@ -620,6 +666,7 @@ static void on_splice_out(struct rh_ring *r, struct rh_conn *c, int res)
 		return;
 	}
 	c->deadline = r->now + cfg(r)->send_timeout;
+	c->bytes_sent += res;
 	c->pipe_fill -= res;
 	if (c->pipe_fill)
 		splice_op(r, c, RH_OP_SPLICE_OUT, c->pipe_fill);

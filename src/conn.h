@@ -29,6 +29,10 @@ struct rh_conn {
 	bool linger;	   /* the client may still be sending: read before closing */
 	bool linked_read;  /* a READ is linked to the SEND of head + body */
 	bool use_splice;   /* the body goes file -> pipe -> socket */
+	bool logged;	   /* an access log record sits at the end of the out buffer */
+	uint16_t status;
+	uint32_t head_len;
+	uint64_t bytes_sent;
 	time_t deadline;
 	uint64_t skip;	   /* bytes of a request body still to be read and dropped */
 	int32_t in;	   /* pool buffer of unparsed request bytes, or -1 */

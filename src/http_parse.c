@@ -48,6 +48,7 @@ static int parse_target(const char *p, size_t len, struct rh_request *req)
 {
 	const char *q;
 
+	req->target = (struct rh_str){ p, len };
 	for (size_t i = 0; i < len; i++)
 		if ((unsigned char)p[i] <= 0x20 || (unsigned char)p[i] >= 0x7f || p[i] == '#')
 			return -400;

@@ -20,6 +20,7 @@ struct rh_str {
 struct rh_request {
 	enum rh_method method;
 	struct rh_str method_name;
+	struct rh_str target; /* the request-target as sent */
 	struct rh_str path;  /* still percent-encoded; "*" for OPTIONS * */
 	struct rh_str query; /* after '?', empty when none */
 	bool has_query;

@@ -43,6 +43,14 @@ bool rh_ring_may_warn(struct rh_ring *r)
 	return true;
 }
 
+uint64_t rh_ring_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
+
 static void update_clock(struct rh_ring *r)
 {
 	struct timespec mono, wall;
@@ -199,8 +207,9 @@ static int setup(struct rh_ring *r)
 	if (ret < 0)
 		return ret;
 	if ((ret = rh_conns_init(r, s->conns_per_ring)) < 0 ||
-	    (ret = rh_file_cache_init(&r->files, FILE_CACHE_ENTRIES)) < 0)
-		return fail(r, ret, "out of memory");
+	    (ret = rh_file_cache_init(&r->files, FILE_CACHE_ENTRIES)) < 0 ||
+	    (ret = rh_access_log_init(&r->access)) < 0)
+		return fail(r, -ENOMEM, "out of memory");
 	r->pipes_cap = SPARE_PIPES;
 	r->pipes = calloc(r->pipes_cap, sizeof *r->pipes);
 	r->pipe_size = PIPE_SIZE;
@@ -291,6 +300,7 @@ static void on_tick(struct rh_ring *r)
 {
 	atomic_store_explicit(&r->heartbeat, r->now, memory_order_relaxed);
 	rh_conns_expire(r);
+	rh_access_log_flush(r);
 	if (r->accept_retry && !r->stopping && r->accepts_armed == 0) {
 		r->accept_retry = false;
 		for (size_t li = 0; li < r->srv->listeners.n; li++)
@@ -301,7 +311,8 @@ static void on_tick(struct rh_ring *r)
 
 static void run(struct rh_ring *r)
 {
-	while (!(r->stopping && r->accepts_armed == 0 && atomic_load(&r->n_conns) == 0)) {
+	while (!(r->stopping && r->accepts_armed == 0 && atomic_load(&r->n_conns) == 0 &&
+		 !r->access.writing)) {
 		struct io_uring_cqe *cqe;
 		unsigned head, seen = 0;
 		int ret = io_uring_submit_and_wait(&r->uring, 1);
@@ -321,6 +332,9 @@ static void run(struct rh_ring *r)
 				break;
 			case RH_OP_WAKE:
 				on_wake(r);
+				break;
+			case RH_OP_LOG_WRITE:
+				rh_access_log_written(r, cqe->res);
 				break;
 			case RH_OP_IGNORE:
 				break;
@@ -349,6 +363,9 @@ static void pin_to_cpu(struct rh_ring *r)
 
 static void teardown(struct rh_ring *r)
 {
+	if (r->site)
+		rh_access_log_final_flush(r);
+	rh_access_log_destroy(&r->access);
 	rh_conns_destroy(r);
 	if (r->uring_ready)
 		io_uring_queue_exit(&r->uring);

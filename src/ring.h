@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "access_log.h"
 #include "bufpool.h"
 #include "file.h"
 #include "http_date.h"
@@ -29,6 +30,7 @@ enum rh_op {
 	RH_OP_SPLICE_OUT,
 	RH_OP_TICK,
 	RH_OP_WAKE,
+	RH_OP_LOG_WRITE,
 	RH_OP_IGNORE, /* close, cancel: nothing to do on completion */
 };
 
@@ -69,6 +71,7 @@ struct rh_ring {
 	uint32_t conn_cap, conn_hw, conn_free;
 
 	struct rh_file_cache files;
+	struct rh_access_log access;
 	struct rh_pipe *pipes;
 	unsigned n_pipes, pipes_cap;
 	unsigned pipe_size;
@@ -103,5 +106,7 @@ struct io_uring_sqe *rh_ring_sqe(struct rh_ring *r, unsigned n);
 void rh_ring_recycle(struct rh_ring *r, uint32_t bid);
 /* Rate-limited warning for conditions that can repeat per request. */
 bool rh_ring_may_warn(struct rh_ring *r);
+/* CLOCK_MONOTONIC in microseconds. */
+uint64_t rh_ring_usec(void);
 
 #endif

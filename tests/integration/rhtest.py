@@ -377,6 +377,9 @@ class Client:
         except socket.timeout:
             raise AssertionError(f"timed out waiting for {what}; "
                                  f"have {bytes(self.buf[:300])!r}") from None
+        except ConnectionResetError:
+            raise AssertionError(f"connection reset while waiting for {what}; "
+                                 f"have {bytes(self.buf[:300])!r}") from None
         if not chunk:
             raise AssertionError(f"connection closed while waiting for {what}; "
                                  f"have {bytes(self.buf[:300])!r}")

@@ -7,6 +7,7 @@
 #                            DEB_BUILD_OPTIONS=nocheck does for make deb)
 #   make check-packages      builds both, compares their file lists, runs
 #                            lintian and rpmlint
+# The package builds run apart from this make (no MAKEFLAGS passed down).
 
 EXTRA_DIST += \
 	debian/changelog \
@@ -27,7 +28,7 @@ DEB_REVISION =
 RPMBUILD_FLAGS =
 
 deb: dist-gzip
-	@set -e; tmp=`mktemp -d`; trap 'rm -rf "$$tmp"' EXIT; \
+	@set -e; tmp=`mktemp -d`; trap 'rm -rf "$$tmp"' EXIT HUP INT TERM; \
 	tar -C "$$tmp" -xzf $(distdir).tar.gz; \
 	cd "$$tmp/$(distdir)"; \
 	version=`dpkg-parsechangelog -S Version`; \
@@ -47,7 +48,7 @@ deb: dist-gzip
 	    cat debian/changelog; } > debian/changelog.new; \
 	  mv debian/changelog.new debian/changelog; \
 	fi; \
-	dpkg-buildpackage -us -uc -b -Jauto; \
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL dpkg-buildpackage -us -uc -b -Jauto; \
 	cd "$$tmp"; \
 	mkdir -p "$(abs_builddir)/$(PKGDIR)"; \
 	cp *.deb *.buildinfo *.changes "$(abs_builddir)/$(PKGDIR)/"; \
@@ -59,7 +60,7 @@ deb: dist-gzip
 # without the version, and man pages compressed (Debian's brp-compress needs
 # bash).
 rpm: dist-gzip
-	@set -e; top=`mktemp -d`; trap 'rm -rf "$$top"' EXIT; \
+	@set -e; top=`mktemp -d`; trap 'rm -rf "$$top"' EXIT HUP INT TERM; \
 	spec=$(srcdir)/rpm/ringhttpd.spec; \
 	version=`rpmspec -q --srpm --qf '%{version}' "$$spec"`; \
 	if test "$$version" != "$(VERSION)"; then \
@@ -74,7 +75,7 @@ rpm: dist-gzip
 	fi; \
 	mkdir "$$top/SOURCES"; \
 	cp $(distdir).tar.gz "$$top/SOURCES/"; \
-	rpmbuild -ba "$$@" $(RPMBUILD_FLAGS) --define "_topdir $$top" "$$spec"; \
+	env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL rpmbuild -ba "$$@" $(RPMBUILD_FLAGS) --define "_topdir $$top" "$$spec"; \
 	mkdir -p "$(abs_builddir)/$(PKGDIR)"; \
 	cp "$$top"/RPMS/*/*.rpm "$$top"/SRPMS/*.rpm "$(abs_builddir)/$(PKGDIR)/"; \
 	cd "$$top"; ls RPMS/*/*.rpm SRPMS/*.rpm | sed 's|^.*/|$(PKGDIR)/|'

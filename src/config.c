@@ -248,6 +248,10 @@ static bool apply_overrides(struct loader *ld, struct rh_config *cfg,
 		free(cfg->document_root);
 		cfg->document_root = strdup(ov->document_root);
 	}
+	if (ov->user) {
+		free(cfg->user);
+		cfg->user = strdup(ov->user);
+	}
 	if (ov->n_listen) {
 		char **v = calloc(ov->n_listen, sizeof *v);
 		for (size_t i = 0; i < ov->n_listen; i++) {

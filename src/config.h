@@ -43,6 +43,7 @@ struct rh_config {
 /* Command-line values that replace those of the file (NULL/0: keep). */
 struct rh_config_overrides {
 	const char *document_root;
+	const char *user;
 	const char *const *listen;
 	size_t n_listen;
 	long cpu_limit; /* -1: keep */

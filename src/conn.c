@@ -207,6 +207,7 @@ static void conn_release(struct rh_ring *r, struct rh_conn *c)
 	c->next_free = r->conn_free;
 	r->conn_free = conn_index(r, c);
 	atomic_fetch_sub_explicit(&r->n_conns, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&r->srv->open_conns, 1, memory_order_relaxed);
 }
 
 /* Ends the connection: shutdown() makes every pending operation complete,
@@ -224,24 +225,27 @@ static void conn_abort(struct rh_ring *r, struct rh_conn *c)
 
 void rh_conn_accepted(struct rh_ring *r, int fd)
 {
+	struct rh_server *s = r->srv;
 	struct rh_conn *c;
-	uint32_t idx;
+	uint32_t idx, gen;
 
-	if (r->conn_free != NO_CONN) {
-		idx = r->conn_free;
-		r->conn_free = r->conns[idx].next_free;
-	} else if (r->conn_hw < r->conn_cap) {
-		idx = r->conn_hw++;
-		r->conns[idx].gen = 0;
-	} else {
+	if (atomic_fetch_add_explicit(&s->open_conns, 1, memory_order_relaxed) >= s->max_conns) {
+		atomic_fetch_sub_explicit(&s->open_conns, 1, memory_order_relaxed);
 		if (rh_ring_may_warn(r))
-			rh_warn("ring %u: %u connections open, the most it takes; closing new ones",
-				r->id, r->conn_cap);
+			rh_warn("%u connections open, the most allowed (max_connections); closing new "
+				"ones", s->max_conns);
 		close(fd);
 		return;
 	}
+	if (r->conn_free != NO_CONN) {
+		idx = r->conn_free;
+		r->conn_free = r->conns[idx].next_free;
+	} else {
+		idx = r->conn_hw++; /* below conn_cap: the server-wide count says so */
+		r->conns[idx].gen = 0;
+	}
 	c = &r->conns[idx];
-	uint32_t gen = c->gen;
+	gen = c->gen;
 	memset(c, 0, sizeof *c);
 	c->gen = gen;
 	c->fd = fd;

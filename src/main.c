@@ -25,6 +25,8 @@ static void usage(FILE *out)
 		"  -r, --root DIR        serve DIR (overrides document_root)\n"
 		"  -l, --listen ADDR:PORT  listen there (repeatable; overrides listen)\n"
 		"  -n, --cpu-limit N     number of rings (overrides cpu_limit)\n"
+		"  -u, --user USER       user to switch to when started as root (overrides\n"
+		"                        user; \"\" stays)\n"
 		"  -V, --version         print the version and exit\n"
 		"  -h, --help            print this help and exit\n\n"
 		"Signals: TERM/INT stop gracefully, HUP reloads the configuration,\n"
@@ -96,6 +98,7 @@ int main(int argc, char **argv)
 		{ "root", required_argument, NULL, 'r' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "cpu-limit", required_argument, NULL, 'n' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -110,7 +113,7 @@ int main(int argc, char **argv)
 	sigset_t signals;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "c:tr:l:n:Vh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:tr:l:n:u:Vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
@@ -135,6 +138,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "ringhttpd: --cpu-limit: \"%s\" is not 0 to 4096\n", optarg);
 				return 1;
 			}
+			break;
+		case 'u':
+			ov.user = optarg;
 			break;
 		case 'V':
 			printf("ringhttpd %s\n", PACKAGE_VERSION);

@@ -206,7 +206,7 @@ static int setup(struct rh_ring *r)
 		ret = setup_buffers(r, cfg);
 	if (ret < 0)
 		return ret;
-	if ((ret = rh_conns_init(r, s->conns_per_ring)) < 0 ||
+	if ((ret = rh_conns_init(r, s->max_conns)) < 0 ||
 	    (ret = rh_file_cache_init(&r->files, FILE_CACHE_ENTRIES)) < 0 ||
 	    (ret = rh_access_log_init(&r->access)) < 0)
 		return fail(r, -ENOMEM, "out of memory");

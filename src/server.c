@@ -71,7 +71,8 @@ static int allowed_cpus(int *cpus, int max)
 
 /* Raises the soft descriptor limit to the hard one; derives the
  * connection capacity from it unless max_connections says. Every
- * connection may hold a socket and, while splicing, two pipe ends. */
+ * connection may hold a socket and, while splicing, two pipe ends. The
+ * limit is the server's: rings may accept unevenly. */
 static void size_connections(struct rh_server *s)
 {
 	struct rlimit rl;
@@ -85,8 +86,7 @@ static void size_connections(struct rh_server *s)
 		getrlimit(RLIMIT_NOFILE, &rl);
 		total = rl.rlim_cur > 256 ? (rl.rlim_cur - 128) / 2 : 64;
 	}
-	total = (total + s->n_rings - 1) / s->n_rings;
-	s->conns_per_ring = total > (1u << 20) ? 1u << 20 : total;
+	s->max_conns = total > (1u << 20) ? 1u << 20 : total;
 }
 
 /* Buffers per ring: about 8 MiB for responses and partial requests and

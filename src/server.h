@@ -23,7 +23,8 @@ struct rh_server {
 	struct rh_ring *rings;
 	unsigned n_rings;
 	struct rh_site *site;
-	uint32_t conns_per_ring;
+	uint32_t max_conns;	   /* for the whole server: every ring's slab can hold them all */
+	atomic_uint open_conns;
 	unsigned buffers_provided, buffers_owned;
 	atomic_bool stopping;
 

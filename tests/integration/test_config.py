@@ -161,8 +161,8 @@ def test_check_missing_file(binary, tmp_path):
 def test_start_with_bad_config_fails(servers, root):
     text, n = bad_conf(root, "bogus_key = 1;")
     srv = servers.new(text=text).start(wait_ready=False)
-    srv.wait_line(rf"{re.escape(srv.conf)}:{n}: .*\bbogus_key\b")
-    srv.stop(expect_rc=1)
+    srv.expect_exit(1)
+    assert re.search(rf"{re.escape(srv.conf)}:{n}: .*\bbogus_key\b", srv.stderr())
 
 
 def test_command_line_overrides_file(servers, root, tmp_path):
@@ -218,26 +218,65 @@ def test_small_buffer_limits_the_head(servers, root):
 
 # ------------------------------------------------------ user, rings, threads
 
-@pytest.mark.parametrize("sq", [False, True], ids=["plain", "sqpoll"])
-def test_switch_to_user(servers, sq):
+@pytest.fixture(scope="module")
+def public_root():
+    """A root that the user nobody can read (the pytest temporary
+    directories are private to root)."""
     if os.geteuid() != 0:
         pytest.skip("needs root to switch users")
-    nobody = pwd.getpwnam("nobody")
-    groups = set(os.getgrouplist("nobody", nobody.pw_gid))
-    root = tempfile.mkdtemp(prefix="ringhttpd-user-")
+    root = tempfile.mkdtemp(prefix="ringhttpd-public-")
     try:
         os.chmod(root, 0o755)
         write_files(root, {"a.txt": FILES["a.txt"]})
-        srv = servers.start(root, {"user": "nobody", "enable_sq_poll": sq})
-        assert srv.fetch("/a.txt").body == FILES["a.txt"]
-        for tid, st in task_status(srv.pid).items():
-            who = f"thread {tid} ({st['Name']})"
-            assert set(st["Uid"].split()) == {str(nobody.pw_uid)}, (who, st["Uid"])
-            assert set(st["Gid"].split()) == {str(nobody.pw_gid)}, (who, st["Gid"])
-            assert set(map(int, st["Groups"].split())) <= groups, (who, st["Groups"])
-        srv.stop()
+        yield root
     finally:
         shutil.rmtree(root)
+
+
+@pytest.mark.parametrize("sq", [False, True], ids=["plain", "sqpoll"])
+def test_switch_to_user(servers, public_root, sq):
+    """Every thread, the kernel's SQPOLL thread included, runs as nobody."""
+    nobody = pwd.getpwnam("nobody")
+    groups = set(os.getgrouplist("nobody", nobody.pw_gid))
+    # registered buffers are locked memory, which nobody may lack
+    # (test_start_failure_with_little_locked_memory covers that)
+    srv = servers.start(public_root, {"user": "nobody", "enable_sq_poll": sq,
+                                      "register_buffers": False})
+    assert srv.fetch("/a.txt").body == FILES["a.txt"]
+    for tid, st in task_status(srv.pid).items():
+        who = f"thread {tid} ({st['Name']})"
+        assert set(st["Uid"].split()) == {str(nobody.pw_uid)}, (who, st["Uid"])
+        assert set(st["Gid"].split()) == {str(nobody.pw_gid)}, (who, st["Gid"])
+        assert set(map(int, st["Groups"].split())) <= groups, (who, st["Groups"])
+    srv.stop()
+
+
+def test_start_failure_with_little_locked_memory(servers, public_root):
+    """As nobody with 4 MiB of locked memory, enough for the rings but not
+    for the registered buffer pool: the server serves (having lifted the
+    limit or left the buffers unregistered) or exits 1 naming
+    register_buffers -- it never crashes."""
+    if shutil.which("prlimit") is None:
+        pytest.skip("prlimit (util-linux) is not installed")
+    srv = servers.new(base_settings(public_root) | {"user": "nobody", "register_buffers": True},
+                      wrapper=["prlimit", "--memlock=4194304:4194304", "--"]).start(wait_ready=False)
+    i, m = srv.wait_line(r"^notice: ready |^error: .*register_buffers")
+    if m.group(0).startswith("error"):
+        srv.expect_exit(1)
+    else:
+        assert srv.wait_ready().fetch("/a.txt").body == FILES["a.txt"]
+        srv.stop()
+
+
+def test_start_failure_port_taken(servers, root):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        srv = servers.new(base_settings(root) | {"listen": [f"127.0.0.1:{port}"]})
+        srv.start(wait_ready=False)
+        srv.expect_exit(1)
+        assert re.search(rf"(?m)^error: .*127\.0\.0\.1:{port}", srv.stderr())
 
 
 @pytest.mark.parametrize("n", [1, 2])

@@ -251,7 +251,8 @@ void rh_conn_accepted(struct rh_ring *r, int fd)
 	c->fd = fd;
 	c->in = c->out = c->pipe_rd = c->pipe_wr = -1;
 	c->phase = RH_CONN_READING;
-	c->deadline = r->now + cfg(r)->keepalive_timeout;
+	c->fresh = true;
+	c->deadline = r->now + cfg(r)->header_timeout;
 	atomic_fetch_add_explicit(&r->n_conns, 1, memory_order_relaxed);
 	arm_recv(r, c, r->pool.size);
 }
@@ -448,6 +449,7 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 		return len;
 	}
 	atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
+	c->fresh = false;
 	c->bytes_sent = 0;
 	c->logged = rh_access_log_enabled(r->site);
 	if (c->logged)
@@ -731,9 +733,12 @@ void rh_conns_drain(struct rh_ring *r)
 {
 	for (uint32_t i = 0; i < r->conn_hw; i++) {
 		struct rh_conn *c = &r->conns[i];
-		if (c->phase == RH_CONN_READING || c->phase == RH_CONN_LINGERING)
+		/* idle between requests: nothing is lost; a request under way is
+		 * answered (within its timeouts) and then the connection closes */
+		if ((c->phase == RH_CONN_READING && c->in < 0 && !c->fresh) ||
+		    c->phase == RH_CONN_LINGERING)
 			conn_abort(r, c);
-		else if (c->phase == RH_CONN_RESPONDING)
+		else if (c->phase != RH_CONN_FREE)
 			c->keep_alive = false;
 	}
 }

@@ -26,6 +26,7 @@ struct rh_conn {
 	uint8_t phase;
 	uint8_t pending; /* operations in flight */
 	bool keep_alive;
+	bool fresh;	   /* accepted, no request yet: a stop still answers it */
 	bool linger;	   /* the client may still be sending: read before closing */
 	bool linked_read;  /* a READ is linked to the SEND of head + body */
 	bool use_splice;   /* the body goes file -> pipe -> socket */

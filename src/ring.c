@@ -283,11 +283,9 @@ static void on_accept(struct rh_ring *r, const struct io_uring_cqe *cqe)
 {
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		r->accepts_armed--;
+	/* accepted while stopping too: the client is answered, then closed */
 	if (cqe->res >= 0) {
-		if (r->stopping)
-			close(cqe->res);
-		else
-			rh_conn_accepted(r, cqe->res);
+		rh_conn_accepted(r, cqe->res);
 	} else if (cqe->res != -ECANCELED && rh_ring_may_warn(r)) {
 		rh_warn("ring %u: accept: %s", r->id, strerror(-cqe->res));
 	}

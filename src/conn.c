@@ -225,18 +225,9 @@ static void conn_abort(struct rh_ring *r, struct rh_conn *c)
 
 void rh_conn_accepted(struct rh_ring *r, int fd)
 {
-	struct rh_server *s = r->srv;
 	struct rh_conn *c;
 	uint32_t idx, gen;
 
-	if (atomic_fetch_add_explicit(&s->open_conns, 1, memory_order_relaxed) >= s->max_conns) {
-		atomic_fetch_sub_explicit(&s->open_conns, 1, memory_order_relaxed);
-		if (rh_ring_may_warn(r))
-			rh_warn("%u connections open, the most allowed (max_connections); closing new "
-				"ones", s->max_conns);
-		close(fd);
-		return;
-	}
 	if (r->conn_free != NO_CONN) {
 		idx = r->conn_free;
 		r->conn_free = r->conns[idx].next_free;
@@ -253,7 +244,6 @@ void rh_conn_accepted(struct rh_ring *r, int fd)
 	c->phase = RH_CONN_READING;
 	c->fresh = true;
 	c->deadline = r->now + cfg(r)->header_timeout;
-	atomic_fetch_add_explicit(&r->n_conns, 1, memory_order_relaxed);
 	arm_recv(r, c, r->pool.size);
 }
 
@@ -463,7 +453,7 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 	 * that came with the head now, the rest as it arrives */
 	c->skip = req.content_length;
 	c->keep_alive = req.keep_alive && !r->stopping && c->skip <= MAX_DISCARD;
-	c->linger = !c->keep_alive;
+	c->linger = false;
 	respond(r, c, &req);
 	return n + drop_body(c, len - n);
 }
@@ -497,7 +487,9 @@ static void finish_response(struct rh_ring *r, struct rh_conn *c)
 	c->linked_read = false;
 
 	if (!c->keep_alive) {
-		if (!c->linger) {
+		/* unread bytes on close would reset the connection: a body being
+		 * skipped, pipelined requests, or what follows a bad request */
+		if (!c->linger && !c->skip && c->in < 0) {
 			conn_release(r, c);
 			return;
 		}

@@ -27,7 +27,7 @@ struct rh_conn {
 	uint8_t pending; /* operations in flight */
 	bool keep_alive;
 	bool fresh;	   /* accepted, no request yet: a stop still answers it */
-	bool linger;	   /* the client may still be sending: read before closing */
+	bool linger;	   /* after a bad request: read what the client still sends before closing */
 	bool linked_read;  /* a READ is linked to the SEND of head + body */
 	bool use_splice;   /* the body goes file -> pipe -> socket */
 	bool logged;	   /* an access log record sits at the end of the out buffer */
@@ -49,6 +49,7 @@ struct rh_conn {
 
 int rh_conns_init(struct rh_ring *r, uint32_t cap);
 void rh_conns_destroy(struct rh_ring *r);
+/* A new connection, already counted in the ring's and the server's totals. */
 void rh_conn_accepted(struct rh_ring *r, int fd);
 void rh_conn_complete(struct rh_ring *r, const struct io_uring_cqe *cqe);
 /* Once a second: closes connections past their deadline. */

@@ -124,7 +124,7 @@ static int check_kernel(struct rh_ring *r)
 		{ IORING_OP_SEND, "SEND" },	    { IORING_OP_READ, "READ" },
 		{ IORING_OP_READ_FIXED, "READ_FIXED" }, { IORING_OP_SPLICE, "SPLICE" },
 		{ IORING_OP_TIMEOUT, "TIMEOUT" },   { IORING_OP_CLOSE, "CLOSE" },
-		{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" },
+		{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" }, { IORING_OP_MSG_RING, "MSG_RING" },
 	};
 	struct io_uring_probe *probe = io_uring_get_probe_ring(&r->uring);
 
@@ -279,16 +279,72 @@ static void on_wake(struct rh_ring *r)
 	arm_wake(r);
 }
 
+/* The ring with the fewest connections. Several rings accepting from one
+ * socket are woken unevenly (one took every connection in measurements),
+ * so the ring that accepts places each connection where it is best served. */
+static struct rh_ring *least_loaded(struct rh_ring *r)
+{
+	struct rh_server *s = r->srv;
+	struct rh_ring *best = r;
+	unsigned best_n = atomic_load_explicit(&r->n_conns, memory_order_relaxed);
+
+	for (unsigned i = 0; i < s->n_rings; i++) {
+		unsigned n = atomic_load_explicit(&s->rings[i].n_conns, memory_order_relaxed);
+		if (n < best_n) {
+			best = &s->rings[i];
+			best_n = n;
+		}
+	}
+	return best;
+}
+
+static void place_connection(struct rh_ring *r, int fd)
+{
+	struct rh_server *s = r->srv;
+	struct rh_ring *target = r->stopping ? r : least_loaded(r);
+	struct io_uring_sqe *sqe;
+
+	if (atomic_fetch_add_explicit(&s->open_conns, 1, memory_order_relaxed) >= s->max_conns) {
+		atomic_fetch_sub_explicit(&s->open_conns, 1, memory_order_relaxed);
+		if (rh_ring_may_warn(r))
+			rh_warn("%u connections open, the most allowed (max_connections); closing new "
+				"ones", s->max_conns);
+		close(fd);
+		return;
+	}
+	/* counted now, so that the next placement sees it and the target does
+	 * not stop before the connection arrives */
+	atomic_fetch_add_explicit(&target->n_conns, 1, memory_order_relaxed);
+	if (target == r) {
+		rh_conn_accepted(r, fd);
+		return;
+	}
+	sqe = rh_ring_sqe(r, 1);
+	io_uring_prep_msg_ring(sqe, target->uring.ring_fd, fd, rh_ud(RH_OP_HANDOFF, 0, 0), 0);
+	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_HANDOFF_SENT, fd, target->id));
+}
+
+/* A handoff that failed: the connection stays here. */
+static void on_handoff_sent(struct rh_ring *r, const struct io_uring_cqe *cqe)
+{
+	struct rh_ring *target = &r->srv->rings[rh_ud_gen(cqe->user_data)];
+
+	if (cqe->res >= 0)
+		return;
+	atomic_fetch_sub_explicit(&target->n_conns, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->n_conns, 1, memory_order_relaxed);
+	rh_conn_accepted(r, rh_ud_idx(cqe->user_data));
+}
+
 static void on_accept(struct rh_ring *r, const struct io_uring_cqe *cqe)
 {
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		r->accepts_armed--;
 	/* accepted while stopping too: the client is answered, then closed */
-	if (cqe->res >= 0) {
-		rh_conn_accepted(r, cqe->res);
-	} else if (cqe->res != -ECANCELED && rh_ring_may_warn(r)) {
+	if (cqe->res >= 0)
+		place_connection(r, cqe->res);
+	else if (cqe->res != -ECANCELED && rh_ring_may_warn(r))
 		rh_warn("ring %u: accept: %s", r->id, strerror(-cqe->res));
-	}
 	/* a multishot accept ends on errors such as EMFILE: try again in a second */
 	if (!(cqe->flags & IORING_CQE_F_MORE) && !r->stopping)
 		r->accept_retry = true;
@@ -333,6 +389,12 @@ static void run(struct rh_ring *r)
 				break;
 			case RH_OP_LOG_WRITE:
 				rh_access_log_written(r, cqe->res);
+				break;
+			case RH_OP_HANDOFF:
+				rh_conn_accepted(r, cqe->res);
+				break;
+			case RH_OP_HANDOFF_SENT:
+				on_handoff_sent(r, cqe);
 				break;
 			case RH_OP_IGNORE:
 				break;

@@ -31,6 +31,8 @@ enum rh_op {
 	RH_OP_TICK,
 	RH_OP_WAKE,
 	RH_OP_LOG_WRITE,
+	RH_OP_HANDOFF,	    /* a connection another ring accepted for this one */
+	RH_OP_HANDOFF_SENT, /* this ring's message to another ring */
 	RH_OP_IGNORE, /* close, cancel: nothing to do on completion */
 };
 
@@ -89,7 +91,7 @@ struct rh_ring {
 
 	/* read by the main thread for STATUS= and the watchdog */
 	atomic_uint_fast64_t requests;
-	atomic_uint n_conns;
+	atomic_uint n_conns; /* also counts connections handed to it, still in flight */
 	atomic_int_fast64_t heartbeat; /* CLOCK_MONOTONIC seconds of the last tick */
 };
 

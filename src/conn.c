@@ -24,11 +24,6 @@
 #define MAX_DISCARD (64 * 1024)
 #define NO_CONN UINT32_MAX
 
-/* The answer when no buffer is left for a connection: static, so it needs none. */
-static const char overload_response[] =
-	"HTTP/1.1 503 Service Unavailable\r\nServer: ringhttpd\r\nContent-Length: 0\r\n"
-	"Retry-After: 1\r\nConnection: close\r\n\r\n";
-
 static void conn_abort(struct rh_ring *r, struct rh_conn *c);
 static void conn_process(struct rh_ring *r, struct rh_conn *c);
 static void body_step(struct rh_ring *r, struct rh_conn *c);
@@ -261,13 +256,12 @@ static bool stash_input(struct rh_ring *r, struct rh_conn *c, const char *data, 
 	return true;
 }
 
-/* Sends the static 503 and closes: the answer when no buffer is left. */
+/* Sends the ring's 503 and closes: the answer when no buffer is left. */
 static void respond_overloaded(struct rh_ring *r, struct rh_conn *c)
 {
 	struct io_uring_sqe *sqe = rh_ring_sqe(r, 1);
 
-	io_uring_prep_send(sqe, c->fd, overload_response, sizeof overload_response - 1,
-			   MSG_NOSIGNAL);
+	io_uring_prep_send(sqe, c->fd, r->overload[r->wall & 1], r->overload_len, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, ud(r, c, RH_OP_SEND));
 	c->pending++;
 	c->phase = RH_CONN_CLOSING; /* its completion ends the connection */

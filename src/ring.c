@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "http_resp.h"
 #include "log.h"
 #include "server.h"
 #include "site.h"
@@ -59,8 +60,10 @@ static void update_clock(struct rh_ring *r)
 	clock_gettime(CLOCK_REALTIME_COARSE, &wall);
 	r->now = mono.tv_sec;
 	if (wall.tv_sec != r->wall) {
+		struct rh_resp resp = { .status = 503, .date = r->date };
 		r->wall = wall.tv_sec;
 		rh_http_date_format(r->wall, r->date);
+		r->overload_len = rh_resp_error(r->overload[r->wall & 1], sizeof r->overload[0], &resp);
 	}
 }
 

@@ -81,6 +81,10 @@ struct rh_ring {
 	time_t now; /* CLOCK_MONOTONIC seconds */
 	time_t wall;
 	char date[RH_HTTP_DATE_LEN + 1];
+	/* the 503 sent when no buffer is left, remade each second for its Date;
+	 * two, so that a send still reading last second's is left alone */
+	char overload[2][512];
+	size_t overload_len;
 	struct __kernel_timespec tick_ts;
 	time_t last_warning;
 

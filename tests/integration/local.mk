@@ -1,9 +1,9 @@
 # Integration tests: the built server over real sockets. Each test_*.py is
 # one automake test, run by pytest (-B: no bytecode written into the source
-# tree; -rs: every skip prints its reason).
+# tree; -rfEs: failures, errors and skips are named, skips with their reason).
 TEST_EXTENSIONS = .py
 PY_LOG_COMPILER = $(PYTEST_PYTHON)
-AM_PY_LOG_FLAGS = -B -m pytest -q -p no:cacheprovider -rs
+AM_PY_LOG_FLAGS = -B -m pytest -q -p no:cacheprovider -rfEs
 
 integration_tests = \
 	tests/integration/test_http.py \

@@ -251,8 +251,9 @@ class Server:
         (EXPECT_RC, or a failure status if None) and the sanitizers."""
         rc = self.wait_exit()
         check_sanitizers(self.stderr())
+        want = "a failure" if expect_rc is None else expect_rc
         ok = rc > 0 if expect_rc is None else rc == expect_rc
-        assert ok, f"exit status {rc}, expected {'a failure' if expect_rc is None else expect_rc}; stderr:\n{self.tail()}"
+        assert ok, f"exit status {rc}, expected {want}; stderr:\n{self.tail()}"
         return rc
 
     def write_conf(self, settings=None, text=None):
@@ -437,22 +438,22 @@ class Client:
         """Wait until the server closes the connection; return every byte
         that arrived before (a reset counts as a close)."""
         deadline = time.monotonic() + (timeout or self.timeout)
-        data = bytes(self.buf)
-        self.buf.clear()
+        data = self.buf
+        self.buf = bytearray()
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise AssertionError(f"connection still open after {timeout or self.timeout}s; "
-                                     f"received {data[:300]!r}")
+                                     f"received {len(data)} bytes: {bytes(data[:200])!r}")
             self.sock.settimeout(left)
             try:
                 chunk = self.sock.recv(1 << 20)
             except socket.timeout:
                 continue
             except ConnectionResetError:
-                return data
+                return bytes(data)
             if not chunk:
-                return data
+                return bytes(data)
             data += chunk
 
 
@@ -522,6 +523,23 @@ def open_server_conns(port):
                     local, _, state = line.split()[1:4]
                     if int(local.rsplit(":", 1)[1], 16) == port and state in ("01", "08"):
                         n += 1
+        except FileNotFoundError:
+            pass
+    return n
+
+
+def unread_by_server(port):
+    """Bytes that clients sent to PORT and the server has not read yet (the
+    receive queues of its established connections, from /proc/net/tcp{,6})."""
+    n = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    local, _, state, queues = line.split()[1:5]
+                    if int(local.rsplit(":", 1)[1], 16) == port and state == "01":
+                        n += int(queues.split(":")[1], 16)
         except FileNotFoundError:
             pass
     return n

@@ -79,7 +79,7 @@ def test_content_length_too_large(srv):
 
 def test_malformed_after_a_good_request(srv):
     with Client(srv.port) as c:
-        c.send(req("/a.html") + b"GET /a.html HTTP/1.1\r\n" + H + b"NoColonHere\r\n\r\n" + req("/c.txt"))
+        c.send(req("/a.html") + MALFORMED["no-colon"] + req("/c.txt"))
         assert c.response().body == FILES["a.html"]
         r = c.response()
         assert (r.status, r["Connection"]) == (400, "close")
@@ -131,7 +131,8 @@ SMUGGLED = req("/b.txt")
 @pytest.mark.parametrize("headers,body", [
     ({"Transfer-Encoding": "chunked"}, b"%x\r\n" % len(SMUGGLED) + SMUGGLED + b"\r\n0\r\n\r\n"),
     ({"Transfer-Encoding": "chunked", "Content-Length": str(len(SMUGGLED))}, SMUGGLED),
-    ({"Content-Length": str(len(SMUGGLED)), "Transfer-Encoding": "chunked"}, b"0\r\n\r\n" + SMUGGLED),
+    ({"Content-Length": str(len(SMUGGLED)), "Transfer-Encoding": "chunked"},
+     b"0\r\n\r\n" + SMUGGLED),
     ({"Transfer-Encoding": "gzip"}, SMUGGLED),
     ({"Transfer-Encoding": " chunked"}, b"0\r\n\r\n" + SMUGGLED),
 ], ids=["chunked", "te-then-cl", "cl-then-te", "gzip", "chunked-space"])
@@ -143,7 +144,8 @@ def test_transfer_encoding_rejected(srv, headers, body):
 def body_then_request(method):
     """A request whose Content-Length body is itself a request for b.txt,
     followed by a real request for c.txt, all in one send."""
-    return req("/a.html", method, headers={"Content-Length": str(len(SMUGGLED))}) + SMUGGLED + req("/c.txt")
+    head = req("/a.html", method, headers={"Content-Length": str(len(SMUGGLED))})
+    return head + SMUGGLED + req("/c.txt")
 
 
 @pytest.mark.parametrize("method,status,body", [

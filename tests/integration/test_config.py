@@ -174,7 +174,7 @@ def test_command_line_overrides_file(servers, root, tmp_path):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        srv = servers.new({"document_root": str(other), "listen": [f"127.0.0.1:{port}"], "user": ""},
+        srv = servers.new(base_settings(other) | {"listen": [f"127.0.0.1:{port}"]},
                           args=["--root", str(root), "--listen", "127.0.0.1:0"]).start()
         assert srv.port != port
         assert srv.fetch("/a.txt").body == FILES["a.txt"]
@@ -259,7 +259,8 @@ def test_start_failure_with_little_locked_memory(servers, public_root):
     if shutil.which("prlimit") is None:
         pytest.skip("prlimit (util-linux) is not installed")
     srv = servers.new(base_settings(public_root) | {"user": "nobody", "register_buffers": True},
-                      wrapper=["prlimit", "--memlock=4194304:4194304", "--"]).start(wait_ready=False)
+                      wrapper=["prlimit", "--memlock=4194304:4194304", "--"])
+    srv.start(wait_ready=False)
     i, m = srv.wait_line(r"^notice: ready |^error: .*register_buffers")
     if m.group(0).startswith("error"):
         srv.expect_exit(1)
@@ -322,7 +323,8 @@ OPTION_SETS = [
 ]
 
 
-@pytest.mark.parametrize("options", OPTION_SETS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "defaults")
+@pytest.mark.parametrize("options", OPTION_SETS,
+                         ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "defaults")
 def test_option_sets_serve_exact_bytes(servers, root, options):
     srv = servers.start(root, options)
     names = ["a.txt", "mid.bin", "big.bin", "a.txt", "big.bin", "mid.bin"]

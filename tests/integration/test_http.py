@@ -137,7 +137,7 @@ def test_changed_file_is_served_fresh(srv, root):
     assert r["ETag"] != first["ETag"]
 
 
-@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE"])
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "TRACE", "BREW", "get"])
 def test_other_methods_405(srv, method):
     with srv.client() as c:
         c.send(req("/a.html", method, headers={"Content-Length": "0"}))
@@ -146,17 +146,23 @@ def test_other_methods_405(srv, method):
     assert r["Allow"] == "GET, HEAD"
 
 
-def test_unknown_method(srv):
-    r = get(srv, "/a.html", "BREW")
-    assert r.status in (405, 501), r
-    if r.status == 405:
-        assert r["Allow"] == "GET, HEAD"
-
-
 def test_options(srv):
-    r = get(srv, "/a.html", "OPTIONS")
-    assert r.status in (204, 405), r
-    assert r["Allow"] == "GET, HEAD"
+    with srv.client() as c:
+        c.send(req("/a.html", "OPTIONS") + req("/b.txt"))
+        r = c.response()
+        assert r.status in (204, 405), r
+        assert r["Allow"] == "GET, HEAD"
+        if r.status == 204:
+            assert r.header("Content-Length") in (None, "0"), r
+        else:
+            check_error_body(r, 405)
+        assert c.response().body == FILES["b.txt"]
+
+
+def test_absolute_form_target(srv):
+    """RFC 9112, 3.2.2: a server accepts the absolute form."""
+    r = get(srv, "http://test/a.html?q=1")
+    assert (r.status, r.body) == (200, FILES["a.html"])
 
 
 # ------------------------------------------------------------- keep-alive

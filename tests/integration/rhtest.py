@@ -511,38 +511,30 @@ def socket_fds(pid):
     return n
 
 
-def open_server_conns(port):
-    """TCP connections whose local end is PORT and that the server has not
-    closed yet (ESTABLISHED or CLOSE_WAIT), from /proc/net/tcp{,6}."""
-    n = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            with open(table) as f:
-                next(f)
-                for line in f:
-                    local, _, state = line.split()[1:4]
-                    if int(local.rsplit(":", 1)[1], 16) == port and state in ("01", "08"):
-                        n += 1
-        except FileNotFoundError:
-            pass
-    return n
-
-
-def unread_by_server(port):
-    """Bytes that clients sent to PORT and the server has not read yet (the
-    receive queues of its established connections, from /proc/net/tcp{,6})."""
-    n = 0
+def server_sockets(port):
+    """(state, bytes not yet read) of each TCP socket whose local port is
+    PORT, from /proc/net/tcp{,6}; states in hex as the kernel lists them."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             with open(table) as f:
                 next(f)
                 for line in f:
                     local, _, state, queues = line.split()[1:5]
-                    if int(local.rsplit(":", 1)[1], 16) == port and state == "01":
-                        n += int(queues.split(":")[1], 16)
+                    if int(local.rsplit(":", 1)[1], 16) == port:
+                        yield state, int(queues.split(":")[1], 16)
         except FileNotFoundError:
             pass
-    return n
+
+
+def open_server_conns(port):
+    """TCP connections whose local end is PORT and that the server has not
+    closed yet (ESTABLISHED or CLOSE_WAIT)."""
+    return sum(1 for state, _ in server_sockets(port) if state in ("01", "08"))
+
+
+def unread_by_server(port):
+    """Bytes that clients sent to PORT and the server has not read yet."""
+    return sum(unread for state, unread in server_sockets(port) if state == "01")
 
 
 def python_exec_wrapper(env_pid_vars=(), dup_to_3=None):

@@ -11,6 +11,9 @@ from container import log, wait_until
 
 NEW_ROOT = "/srv/second-root"
 NEW_PAGE = "<!DOCTYPE html>\n<title>second root</title>\n<p>served after a reload</p>\n"
+# In NEW_ROOT; larger than what the loopback socket buffers hold.
+BIG_FILE = "/big.bin"
+BIG_SIZE = 48 << 20
 MAX_EXPOSURE = 1.0
 
 
@@ -90,17 +93,24 @@ def journal_ready_line(c):
     return e["MESSAGE"]
 
 
-def reload_new_root(c, conf):
-    """Point document_root of conf elsewhere, systemctl reload: the new
-    root is served by the same process."""
-    pid = main_pid(c)
-    write(c, NEW_ROOT + "/index.html", NEW_PAGE)
-    os.chmod(c.root + NEW_ROOT, 0o755)
+def set_config(c, conf, key, value):
+    """Replace the one line that sets key in conf; value in libconfig syntax."""
     with open(c.root + conf) as f:
         text = f.read()
-    text, n = re.subn(r"(?m)^\s*document_root\s*=.*$", f'document_root = "{NEW_ROOT}";', text)
-    assert n == 1, f"{conf} has {n} document_root lines"
+    text, n = re.subn(rf"(?m)^\s*{key}\s*=.*$", f"{key} = {value};", text)
+    assert n == 1, f"{conf} has {n} {key} lines"
     write(c, conf, text)
+
+
+def reload_new_root(c, conf):
+    """Point document_root of conf to NEW_ROOT (with NEW_PAGE and BIG_FILE),
+    systemctl reload: the new root is served by the same process."""
+    pid = main_pid(c)
+    write(c, NEW_ROOT + "/index.html", NEW_PAGE)
+    with open(c.root + NEW_ROOT + BIG_FILE, "wb") as f:
+        f.truncate(BIG_SIZE)
+    os.chmod(c.root + NEW_ROOT, 0o755)
+    set_config(c, conf, "document_root", f'"{NEW_ROOT}"')
     c.run("systemctl", "reload", "ringhttpd.service")
     # systemd 252 may return before the server has re-read its config.
     wait_until("the new document root to be served", lambda: curl(c) == (200, NEW_PAGE), 15)
@@ -108,38 +118,81 @@ def reload_new_root(c, conf):
 
 
 def no_request_lost(c, action, what):
-    """Requests on fresh connections, in batches of 50, until told to stop
-    (at most 20000); action(c) runs while they flow. Every one gets 200 and
-    the service ends up in a new process."""
+    """action(c) restarts the server while clients use it: three loops of
+    short requests on fresh connections (in batches of 50, until told to
+    stop, at most 20000 each), and two slow downloads of BIG_FILE, larger
+    than the socket buffers, that the old process must finish. Every
+    request gets 200 and all its bytes; the service ends up in a new
+    process."""
     stop = "/run/ringhttpd-test-stop"
-    loop = ("rm -f %s; n=0; while [ $n -lt 400 ] && [ ! -e %s ]; do"
-            " curl -s -o /dev/null -w '%%{http_code}\\n' -H 'Connection: close'"
-            " --max-time 10 'http://127.0.0.1/?[1-50]'; n=$((n+1)); done" % (stop, stop))
+    one_loop = ("n=0; while [ $n -lt 400 ] && [ ! -e %s ]; do"
+                " curl -s -o /dev/null -w '%%{http_code}\\n' -H 'Connection: close'"
+                " --max-time 20 'http://127.0.0.1/?[1-50]'; n=$((n+1)); done" % stop)
+    loops = f"rm -f {stop}; for i in 1 2 3; do ({one_loop}) & done; wait"
+    slow = [f"/run/ringhttpd-test-slow{i}" for i in (1, 2)]
     old_pid = main_pid(c)
     codes = []
-    proc = subprocess.Popen(["nsenter", "-t", str(c.pid), "-a", "--", "sh", "-c", loop],
-                            stdout=subprocess.PIPE, text=True)
-    reader = threading.Thread(target=lambda: codes.extend(proc.stdout), daemon=True)
+    procs = [subprocess.Popen(["nsenter", "-t", str(c.pid), "-a", "--", "sh", "-c", loops],
+                              stdout=subprocess.PIPE, text=True)]
+    reader = threading.Thread(target=lambda: codes.extend(procs[0].stdout), daemon=True)
     reader.start()
     try:
         wait_until(f"requests before {what}", lambda: len(codes) >= 200, 30)
+        procs += [subprocess.Popen(
+            ["nsenter", "-t", str(c.pid), "-a", "--", "curl", "-sS", "-o", path,
+             "--limit-rate", "16M", "--max-time", "60", "-w", "%{http_code}",
+             "http://127.0.0.1" + BIG_FILE], stdout=subprocess.PIPE, text=True)
+            for path in slow]
+        wait_until("the slow downloads to be under way", lambda: all(
+            c.run("stat", "-c", "%s", path, check=False).stdout.strip() not in ("", "0")
+            for path in slow), 10)
         action(c)
         after = len(codes)
         wait_until(f"requests after {what}", lambda: len(codes) >= after + 200, 30)
     finally:
         c.run("touch", stop, check=False)
-        proc.wait(60)
+        outputs = [p.communicate(timeout=90)[0] for p in procs[1:]]
+        procs[0].wait(60)
         reader.join(10)
     bad = [code.strip() for code in codes if code.strip() != "200"]
     assert not bad, f"{len(bad)} of {len(codes)} requests failed: {sorted(set(bad))}"
+    for path, status in zip(slow, outputs):
+        size = c.run("stat", "-c", "%s", path).stdout.strip()
+        assert (status, size) == ("200", str(BIG_SIZE)), \
+            f"slow download of {BIG_FILE}: status {status}, {size} of {BIG_SIZE} bytes"
     new_pid = main_pid(c)
     assert new_pid not in (old_pid, "0"), f"MainPID {old_pid} -> {new_pid}: not restarted"
-    return f"{len(codes)} requests, {after} of them before {what} was over"
+    return (f"{len(codes)} short requests, {after} of them before {what} was over, "
+            f"and 2 downloads of {BIG_SIZE >> 20} MiB across it")
 
 
 def restart_loses_nothing(c):
     return no_request_lost(c, lambda c: c.run("systemctl", "restart", "ringhttpd.service",
                                               timeout=120), "the restart")
+
+
+def sandbox_features(c, conf):
+    """The sandbox leaves room for an SQPOLL ring, registered buffers and an
+    access log file. Two rings of 4 KiB buffers register 4 MiB, which fits
+    even where LimitMEMLOCK= cannot raise systemd's default of 8 MiB (a
+    container without CAP_SYS_RESOURCE)."""
+    log_file = "/var/log/ringhttpd/access.log"
+    for key, value in (("enable_sq_poll", "true"), ("register_buffers", "true"),
+                       ("buffer_size", "4096"), ("cpu_limit", "2"),
+                       ("access_log", f'"{log_file}"')):
+        set_config(c, conf, key, value)
+    c.run("systemctl", "restart", "ringhttpd.service", timeout=120)
+    expect_page(c, NEW_PAGE)
+    line = re.compile(r'(?m)^\S+ - - \[[^]]+\] "GET / HTTP/1\.1" 200 %d$' % len(NEW_PAGE))
+    found = wait_until(f"the request in {log_file}", lambda: line.search(
+        c.run("cat", log_file, check=False).stdout), 10)
+    invocation = c.run("systemctl", "show", "-P", "InvocationID", "ringhttpd.service").stdout
+    messages = c.run("journalctl", "--no-pager", "-o", "cat",
+                     f"_SYSTEMD_INVOCATION_ID={invocation.strip()}").stdout
+    assert "register_buffers" not in messages, messages
+    memlock = re.search(r"Max locked memory\s+(\S+)",
+                        c.run("cat", f"/proc/{main_pid(c)}/limits").stdout).group(1)
+    return f"memlock {memlock}; {found.group(0)}"
 
 
 def security_score(c):

@@ -28,7 +28,7 @@ def fetch_dependencies(c, debs):
     for deb in debs:
         try:
             chroot_apt(c.root, "install", "--download-only", deb, timeout=600)
-        except subprocess.CalledProcessError:
+        except RuntimeError:
             log("# apt-get --download-only failed: updating the lists of the root")
             chroot_apt(c.root, "update", timeout=600)
             chroot_apt(c.root, "install", "--download-only", deb, timeout=600)
@@ -37,7 +37,7 @@ def fetch_dependencies(c, debs):
 def apt(c, *args):
     """apt-get inside the container, which has no network: only what is in
     its cache can be installed."""
-    c.run("apt-get", "-q", "-y", "--no-download", *args, timeout=300)
+    c.run("apt-get", "-q", "-y", *args, timeout=300)
 
 
 def installed_version(c):

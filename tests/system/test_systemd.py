@@ -40,6 +40,9 @@ def run(results, stage, sysconfdir):
             ("reload serves a new document_root", checks.reload_new_root,
              f"{sysconfdir}/ringhttpd/ringhttpd.conf"),
             ("restart during a request loop loses no request", checks.restart_loses_nothing),
+            ("SQPOLL, registered buffers and an access log file work in the sandbox",
+             checks.sandbox_features,
+             f"{sysconfdir}/ringhttpd/ringhttpd.conf"),
             (f"systemd-analyze security exposure <= {checks.MAX_EXPOSURE}",
              checks.security_score),
         ])

@@ -562,14 +562,23 @@ static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flag
 	rh_ring_recycle(r, bid);
 }
 
-static void on_send(struct rh_ring *r, struct rh_conn *c, int res)
+/* RES bytes reached the socket (or it failed): progress that restarts
+ * send_timeout. False when the connection is over. */
+static bool sent(struct rh_ring *r, struct rh_conn *c, int res)
 {
 	if (res <= 0 || c->phase == RH_CONN_CLOSING) {
 		conn_abort(r, c);
-		return;
+		return false;
 	}
 	c->deadline = r->now + cfg(r)->send_timeout;
 	c->bytes_sent += res;
+	return true;
+}
+
+static void on_send(struct rh_ring *r, struct rh_conn *c, int res)
+{
+	if (!sent(r, c, res))
+		return;
 	c->out_off += res;
 	if (c->out_off < c->out_len) {
 		send_out(r, c, c->body_left > 0);
@@ -653,12 +662,8 @@ static void on_splice_in(struct rh_ring *r, struct rh_conn *c, int res)
 
 static void on_splice_out(struct rh_ring *r, struct rh_conn *c, int res)
 {
-	if (res <= 0 || c->phase == RH_CONN_CLOSING) {
-		conn_abort(r, c);
+	if (!sent(r, c, res))
 		return;
-	}
-	c->deadline = r->now + cfg(r)->send_timeout;
-	c->bytes_sent += res;
 	c->pipe_fill -= res;
 	if (c->pipe_fill)
 		splice_op(r, c, RH_OP_SPLICE_OUT, c->pipe_fill);

@@ -23,9 +23,13 @@
 
 struct io_uring_sqe *rh_ring_sqe(struct rh_ring *r, unsigned n)
 {
-	/* linked entries must go to the kernel in one submission */
-	if (io_uring_sq_space_left(&r->uring) < n)
+	/* linked entries must go to the kernel in one submission; with SQPOLL
+	 * the kernel thread frees the room, and may need a moment */
+	while (io_uring_sq_space_left(&r->uring) < n) {
 		io_uring_submit(&r->uring);
+		if (io_uring_sq_space_left(&r->uring) < n)
+			io_uring_sqring_wait(&r->uring);
+	}
 	return io_uring_get_sqe(&r->uring);
 }
 
@@ -85,7 +89,8 @@ static int fail(struct rh_ring *r, int err, const char *fmt, ...)
  * COOP_TASKRUN and then to no hint at all. */
 static int init_uring(struct rh_ring *r, const struct rh_config *cfg, int attach_fd)
 {
-	unsigned base = attach_fd >= 0 ? IORING_SETUP_ATTACH_WQ : 0;
+	/* SUBMIT_ALL: one bad entry must not hold back the others */
+	unsigned base = IORING_SETUP_SUBMIT_ALL | (attach_fd >= 0 ? IORING_SETUP_ATTACH_WQ : 0);
 	unsigned modes[3];
 	int n = 0, ret = -EINVAL;
 

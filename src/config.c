@@ -157,7 +157,7 @@ static bool load_setting(struct loader *ld, const config_setting_t *s, struct rh
 	if (!strcmp(k, "buffer_size"))
 		return get_uint(ld, s, 4096, 1 << 20, &cfg->buffer_size);
 	if (!strcmp(k, "splice_threshold")) {
-		if (!get_uint(ld, s, 0, UINT32_MAX, &u))
+		if (!get_uint(ld, s, 0, INT32_MAX, &u))
 			return false;
 		cfg->splice_threshold = u;
 		return true;

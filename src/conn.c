@@ -590,18 +590,27 @@ static void on_send(struct rh_ring *r, struct rh_conn *c, int res)
 		finish_response(r, c);
 }
 
-static void splice_op(struct rh_ring *r, struct rh_conn *c, enum rh_op op, uint32_t len)
+/* Moves LEN bytes from the pipe to the socket. */
+static void splice_out(struct rh_ring *r, struct rh_conn *c, struct io_uring_sqe *sqe,
+		       uint32_t len, bool more)
 {
-	struct io_uring_sqe *sqe = rh_ring_sqe(r, 1);
+	io_uring_prep_splice(sqe, c->pipe_rd, -1, c->fd, -1, len, more ? SPLICE_F_MORE : 0);
+	io_uring_sqe_set_data64(sqe, ud(r, c, RH_OP_SPLICE_OUT));
+	c->pending++;
+}
 
-	if (op == RH_OP_SPLICE_IN)
-		io_uring_prep_splice(sqe, c->file->fd, c->body_off, c->pipe_wr, -1, len, 0);
-	else
-		io_uring_prep_splice(sqe, c->pipe_rd, -1, c->fd, -1, len,
-				     c->body_left ? SPLICE_F_MORE : 0);
-	io_uring_sqe_set_data64(sqe, ud(r, c, op));
+/* LEN bytes of the file into the pipe, linked to their move on to the
+ * socket: io-wq runs both in one go, without a trip through the ring. */
+static void splice_pair(struct rh_ring *r, struct rh_conn *c, uint32_t len)
+{
+	struct io_uring_sqe *sqe = rh_ring_sqe(r, 2);
+
+	io_uring_prep_splice(sqe, c->file->fd, c->body_off, c->pipe_wr, -1, len, 0);
+	sqe->flags |= IOSQE_IO_LINK;
+	io_uring_sqe_set_data64(sqe, ud(r, c, RH_OP_SPLICE_IN));
 	c->read_len = len;
 	c->pending++;
+	splice_out(r, c, io_uring_get_sqe(&r->uring), len, c->body_left > len);
 }
 
 /* The next piece of a body that did not go with the head. */
@@ -618,7 +627,7 @@ static void body_step(struct rh_ring *r, struct rh_conn *c)
 		conn_abort(r, c);
 		return;
 	}
-	splice_op(r, c, RH_OP_SPLICE_IN, c->body_left < r->pipe_size ? c->body_left : r->pipe_size);
+	splice_pair(r, c, c->body_left < r->pipe_size ? c->body_left : r->pipe_size);
 }
 
 static void warn_file_changed(struct rh_ring *r, struct rh_conn *c, int res)
@@ -657,16 +666,24 @@ static void on_splice_in(struct rh_ring *r, struct rh_conn *c, int res)
 	c->body_off += res;
 	c->body_left -= res;
 	c->pipe_fill = res;
-	splice_op(r, c, RH_OP_SPLICE_OUT, c->pipe_fill);
+	if ((uint32_t)res < c->read_len) {
+		/* a short splice cancels the linked SPLICE_OUT: move what came */
+		c->expect_cancel = true;
+		splice_out(r, c, rh_ring_sqe(r, 1), res, c->body_left > 0);
+	}
 }
 
 static void on_splice_out(struct rh_ring *r, struct rh_conn *c, int res)
 {
+	if (res == -ECANCELED && c->expect_cancel) {
+		c->expect_cancel = false;
+		return;
+	}
 	if (!sent(r, c, res))
 		return;
 	c->pipe_fill -= res;
 	if (c->pipe_fill)
-		splice_op(r, c, RH_OP_SPLICE_OUT, c->pipe_fill);
+		splice_out(r, c, rh_ring_sqe(r, 1), c->pipe_fill, c->body_left > 0);
 	else if (c->body_left)
 		body_step(r, c);
 	else

@@ -30,6 +30,7 @@ struct rh_conn {
 	bool linger;	   /* after a bad request: read what the client still sends before closing */
 	bool linked_read;  /* a READ is linked to the SEND of head + body */
 	bool use_splice;   /* the body goes file -> pipe -> socket */
+	bool expect_cancel; /* a short SPLICE_IN cancelled its linked SPLICE_OUT */
 	bool logged;	   /* an access log record sits at the end of the out buffer */
 	uint16_t status;
 	uint32_t head_len;

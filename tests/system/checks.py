@@ -163,7 +163,7 @@ def no_request_lost(c, action, what):
     new_pid = main_pid(c)
     assert new_pid not in (old_pid, "0"), f"MainPID {old_pid} -> {new_pid}: not restarted"
     return (f"{len(codes)} short requests, {after} of them before {what} was over, "
-            f"and 2 downloads of {BIG_SIZE >> 20} MiB across it")
+            f"and 2 downloads of {BIG_SIZE >> 20} MiB begun before it")
 
 
 def restart_loses_nothing(c):
@@ -187,12 +187,19 @@ def sandbox_features(c, conf):
     found = wait_until(f"the request in {log_file}", lambda: line.search(
         c.run("cat", log_file, check=False).stdout), 10)
     invocation = c.run("systemctl", "show", "-P", "InvocationID", "ringhttpd.service").stdout
-    messages = c.run("journalctl", "--no-pager", "-o", "cat",
+
+    def start_up_messages():
+        text = c.run("journalctl", "--no-pager", "-o", "cat",
                      f"_SYSTEMD_INVOCATION_ID={invocation.strip()}").stdout
+        return text if "ready (" in text else None
+    messages = wait_until("the start-up messages in the journal", start_up_messages, 10)
     assert "register_buffers" not in messages, messages
+    pid = main_pid(c)
+    threads = c.run("sh", "-c", f"cat /proc/{pid}/task/*/comm").stdout.split()
+    assert any(t.startswith("iou-sqp-") for t in threads), f"no SQPOLL thread in {threads}"
     memlock = re.search(r"Max locked memory\s+(\S+)",
-                        c.run("cat", f"/proc/{main_pid(c)}/limits").stdout).group(1)
-    return f"memlock {memlock}; {found.group(0)}"
+                        c.run("cat", f"/proc/{pid}/limits").stdout).group(1)
+    return f"SQPOLL thread, memlock {memlock}; {found.group(0)}"
 
 
 def security_score(c):

@@ -19,7 +19,8 @@ import time
 
 SUITE = "bookworm"
 # What the cached root holds besides a minimal Debian: an init, the tools the
-# tests run inside, and the libraries the server links with.
+# tests run inside (procps for the unit's ExecReload=/bin/kill, as on any
+# standard system), and the libraries the server links with.
 ROOT_PACKAGES = sorted([
     "systemd", "systemd-sysv", "dbus", "procps", "curl", "iproute2",
     "liburing2", "libconfig9", "libsystemd0", "media-types",

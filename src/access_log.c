@@ -1,17 +1,16 @@
 #include "access_log.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
+#include "listen.h"
 #include "log.h"
 #include "ring.h"
 #include "site.h"
@@ -58,21 +57,6 @@ void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req,
 	rec->method_len = add_text(rec, &used, req->method_name, 16);
 	rec->target_len = add_text(rec, &used, req->target, room - used - 256);
 	rec->agent_len = add_text(rec, &used, req->user_agent, room - used);
-}
-
-static void peer_name(int fd, char *out, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
-		snprintf(out, len, "-");
-	else if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, out, len);
-	else if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, out, len);
-	else
-		snprintf(out, len, "-");
 }
 
 static void log_to_journal(const char *peer, const struct rh_access_rec *rec, int status,
@@ -162,7 +146,7 @@ void rh_access_log_request(struct rh_ring *r, int fd, const struct rh_access_rec
 {
 	char peer[64];
 
-	peer_name(fd, peer, sizeof peer);
+	rh_peer_addr(fd, peer, sizeof peer);
 	if (r->site->access_journal)
 		log_to_journal(peer, rec, status, bytes_sent, rh_ring_usec() - rec->start_usec);
 	else if (r->site->access_fd >= 0)

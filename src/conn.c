@@ -13,6 +13,7 @@
 #include "http_cond.h"
 #include "http_parse.h"
 #include "http_resp.h"
+#include "listen.h"
 #include "log.h"
 #include "ring.h"
 #include "server.h"
@@ -367,8 +368,14 @@ static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_reques
 		return;
 	}
 	if (status != 200) {
-		if (status >= 500 && rh_ring_may_warn(r))
-			rh_warn("%.*s: answered %d", (int)plen, path, status);
+		if (status >= 500 && rh_ring_may_warn(r)) {
+			char peer[64];
+			struct rh_log_request rq = { peer, head_only ? "HEAD" : "GET", req->path.p,
+						     req->path.len, status };
+			rh_peer_addr(c->fd, peer, sizeof peer);
+			rh_log_req(RH_LOG_WARNING, &rq, "%s: %s", path,
+				   status == 503 ? "out of file descriptors" : "cannot open");
+		}
 		respond_error(r, c, status, c->keep_alive, head_only, 0);
 		return;
 	}
@@ -632,9 +639,15 @@ static void body_step(struct rh_ring *r, struct rh_conn *c)
 
 static void warn_file_changed(struct rh_ring *r, struct rh_conn *c, int res)
 {
-	if (rh_ring_may_warn(r))
-		rh_warn("%s: %s while being sent; connection closed", c->file->key,
-			res < 0 ? strerror(-res) : "shorter than announced");
+	char peer[64];
+	/* only GET responses carry a body */
+	struct rh_log_request rq = { peer, "GET", c->file->key, c->file->key_len, c->status };
+
+	if (!rh_ring_may_warn(r))
+		return;
+	rh_peer_addr(c->fd, peer, sizeof peer);
+	rh_log_req(RH_LOG_WARNING, &rq, "%s: %s while being sent; connection closed", c->file->key,
+		   res < 0 ? strerror(-res) : "shorter than announced");
 }
 
 static void on_read(struct rh_ring *r, struct rh_conn *c, int res)

@@ -61,22 +61,47 @@ int rh_log_level_parse(const char *name)
 	return -1;
 }
 
-void rh_log_at(enum rh_log_level level, const char *file, int line, const char *func,
-	       const char *fmt, ...)
+static void emit(enum rh_log_level level, const char *file, int line, const char *func,
+		 const struct rh_log_request *rq, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-
-	if (log_journal) {
+	if (log_journal && rq) {
+		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", (int)level,
+				"CODE_FILE=%s", file, "CODE_LINE=%d", line, "CODE_FUNC=%s", func,
+				"SYSLOG_IDENTIFIER=ringhttpd", "REMOTE_ADDR=%s", rq->remote_addr,
+				"REQUEST_METHOD=%s", rq->method, "REQUEST_PATH=%.*s", rq->path_len,
+				rq->path, "STATUS=%d", rq->status, NULL);
+	} else if (log_journal) {
 		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", (int)level,
 				"CODE_FILE=%s", file, "CODE_LINE=%d", line, "CODE_FUNC=%s", func,
 				"SYSLOG_IDENTIFIER=ringhttpd", NULL);
-		return;
+	} else if (rq) {
+		fprintf(stderr, "%s: %s (%s \"%s %.*s\" %d)\n", level_names[level], msg,
+			rq->remote_addr, rq->method, rq->path_len, rq->path, rq->status);
+	} else {
+		/* one write per line so that lines of different threads never mix */
+		fprintf(stderr, "%s: %s\n", level_names[level], msg);
 	}
-	/* one write per line so that lines of different threads never mix */
-	fprintf(stderr, "%s: %s\n", level_names[level], msg);
+}
+
+void rh_log_at(enum rh_log_level level, const char *file, int line, const char *func,
+	       const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, file, line, func, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void rh_log_request_at(enum rh_log_level level, const char *file, int line, const char *func,
+		       const struct rh_log_request *rq, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, file, line, func, rq, fmt, ap);
+	va_end(ap);
 }

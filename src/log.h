@@ -24,6 +24,26 @@ int rh_log_level_parse(const char *name);
 void rh_log_at(enum rh_log_level level, const char *file, int line, const char *func,
 	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
+/* What a request-related message is about: journal fields REMOTE_ADDR,
+ * REQUEST_METHOD, REQUEST_PATH and STATUS. */
+struct rh_log_request {
+	const char *remote_addr;
+	const char *method;
+	const char *path;
+	int path_len;
+	int status;
+};
+
+void rh_log_request_at(enum rh_log_level level, const char *file, int line, const char *func,
+		       const struct rh_log_request *rq, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+#define rh_log_req(level, rq, ...) \
+	do { \
+		if (rh_log_enabled(level)) \
+			rh_log_request_at(level, __FILE__, __LINE__, __func__, rq, __VA_ARGS__); \
+	} while (0)
+
 #define rh_log(level, ...) \
 	do { \
 		if (rh_log_enabled(level)) \

@@ -202,6 +202,34 @@ def sandbox_features(c, conf):
     return f"SQPOLL thread, memlock {memlock}; {found.group(0)}"
 
 
+def access_log_journal(c, conf):
+    """access_log = "journal": after a reload, one request is one journal
+    entry whose fields say exactly what was asked and answered."""
+    set_config(c, conf, "access_log", '"journal"')
+    c.run("systemctl", "reload", "ringhttpd.service")
+    target, agent = "/index.html?from=journal", "system-test/1.0"
+
+    def request_logged():
+        r = c.run("curl", "-sS", "--max-time", "10", "-o", "/dev/null", "-A", agent,
+                  "-w", "%{http_code} %{size_header} %{size_download}",
+                  "http://127.0.0.1" + target, check=False, timeout=30)
+        if not r.stdout.startswith("200 "):
+            return None
+        head, body = map(int, r.stdout.split()[1:])
+        out = c.run("journalctl", "--no-pager", "-o", "json",
+                    "_SYSTEMD_UNIT=ringhttpd.service", "REQUEST_PATH=" + target).stdout
+        entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+        return (entries[-1], head + body) if entries else None
+    # until the reload took effect, requests are not logged: ask again
+    entry, sent = wait_until("a journal entry for " + target, request_logged, 15)
+    want = {"REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "GET", "REQUEST_PATH": target,
+            "STATUS": "200", "BYTES_SENT": str(sent), "USER_AGENT": agent}
+    got = {k: entry.get(k) for k in want}
+    assert got == want, f"{got} != {want}"
+    assert int(entry["DURATION_USEC"]) >= 0, entry
+    return f"{entry['MESSAGE']} ({entry['DURATION_USEC']} us)"
+
+
 def security_score(c):
     out = c.run("systemd-analyze", "security", "--no-pager", "ringhttpd.service",
                 check=False).stdout

@@ -39,6 +39,8 @@ def run(results, stage, sysconfdir):
             ("journal entries carry structured fields", checks.journal_fields),
             ("reload serves a new document_root", checks.reload_new_root,
              f"{sysconfdir}/ringhttpd/ringhttpd.conf"),
+            ("access_log = journal: one entry with the request's fields",
+             checks.access_log_journal, f"{sysconfdir}/ringhttpd/ringhttpd.conf"),
             ("restart during a request loop loses no request", checks.restart_loses_nothing),
             ("SQPOLL, registered buffers and an access log file work in the sandbox",
              checks.sandbox_features,

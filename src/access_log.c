@@ -75,7 +75,7 @@ static void log_to_journal(const char *peer, const struct rh_access_rec *rec, in
 			"USER_AGENT=%.*s", rec->agent_len, agent, NULL);
 }
 
-static void start_write(struct rh_ring *r)
+void rh_access_log_flush(struct rh_ring *r)
 {
 	struct rh_access_log *log = &r->access;
 	int full = log->active;
@@ -91,11 +91,6 @@ static void start_write(struct rh_ring *r)
 	log->active = !full;
 }
 
-void rh_access_log_flush(struct rh_ring *r)
-{
-	start_write(r);
-}
-
 void rh_access_log_written(struct rh_ring *r, int res)
 {
 	struct rh_access_log *log = &r->access;
@@ -109,7 +104,7 @@ void rh_access_log_written(struct rh_ring *r, int res)
 	rh_site_put(log->writing);
 	log->writing = NULL;
 	if (log->len[log->active] >= RH_ACCESS_BUF / 2)
-		start_write(r);
+		rh_access_log_flush(r);
 }
 
 /* 127.0.0.1 - - [24/Nov/2026:03:45:53 +0000] "GET / HTTP/1.1" 200 6 */
@@ -138,7 +133,7 @@ static void log_to_buffer(struct rh_ring *r, const char *peer, const struct rh_a
 	}
 	log->len[log->active] += n;
 	if (log->len[log->active] >= RH_ACCESS_BUF / 2)
-		start_write(r);
+		rh_access_log_flush(r);
 }
 
 void rh_access_log_request(struct rh_ring *r, int fd, const struct rh_access_rec *rec,

@@ -17,7 +17,8 @@ static bool is_field_char(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
-bool rh_str_eq_ci(struct rh_str s, const char *lit)
+/* Case-insensitive comparison of S with the NUL-terminated LIT. */
+static bool str_eq_ci(struct rh_str s, const char *lit)
 {
 	return strlen(lit) == s.len && strncasecmp(s.p, lit, s.len) == 0;
 }
@@ -135,9 +136,9 @@ static void parse_connection(struct rh_str v, bool *close, bool *keep_alive)
 		const char *comma = memchr(p, ',', end - p);
 		struct rh_str opt = trim_ows(p, (comma ? comma : end) - p);
 
-		if (rh_str_eq_ci(opt, "close"))
+		if (str_eq_ci(opt, "close"))
 			*close = true;
-		else if (rh_str_eq_ci(opt, "keep-alive"))
+		else if (str_eq_ci(opt, "keep-alive"))
 			*keep_alive = true;
 		p = comma ? comma + 1 : end;
 	}
@@ -189,26 +190,26 @@ static ssize_t parse(const char *buf, size_t len, size_t max_head, struct rh_req
 				return -400;
 		value = trim_ows(colon + 1, eol - 1 - (colon + 1));
 
-		if (rh_str_eq_ci(name, "host")) {
+		if (str_eq_ci(name, "host")) {
 			if (req->has_host)
 				return -400;
 			req->has_host = true;
-		} else if (rh_str_eq_ci(name, "content-length")) {
+		} else if (str_eq_ci(name, "content-length")) {
 			if ((rc = parse_content_length(value, req)) < 0)
 				return rc;
-		} else if (rh_str_eq_ci(name, "transfer-encoding")) {
+		} else if (str_eq_ci(name, "transfer-encoding")) {
 			has_te = true;
-		} else if (rh_str_eq_ci(name, "connection")) {
+		} else if (str_eq_ci(name, "connection")) {
 			parse_connection(value, &conn_close, &conn_keep_alive);
-		} else if (rh_str_eq_ci(name, "if-none-match")) {
+		} else if (str_eq_ci(name, "if-none-match")) {
 			req->if_none_match = value;
-		} else if (rh_str_eq_ci(name, "if-modified-since")) {
+		} else if (str_eq_ci(name, "if-modified-since")) {
 			req->if_modified_since = value;
-		} else if (rh_str_eq_ci(name, "range")) {
+		} else if (str_eq_ci(name, "range")) {
 			req->range = value;
-		} else if (rh_str_eq_ci(name, "if-range")) {
+		} else if (str_eq_ci(name, "if-range")) {
 			req->if_range = value;
-		} else if (rh_str_eq_ci(name, "user-agent")) {
+		} else if (str_eq_ci(name, "user-agent")) {
 			req->user_agent = value;
 		}
 		p = eol + 1;

@@ -42,7 +42,4 @@ struct rh_request {
  * larger than MAX_HEAD, -501 Transfer-Encoding, -505 unsupported version. */
 ssize_t rh_http_parse(const char *buf, size_t len, size_t max_head, struct rh_request *req);
 
-/* Case-insensitive comparison of S with the NUL-terminated LIT. */
-bool rh_str_eq_ci(struct rh_str s, const char *lit);
-
 #endif

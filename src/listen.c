@@ -102,39 +102,43 @@ static void set_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+static void free_names(char **names)
+{
+	for (int i = 0; names && names[i]; i++)
+		free(names[i]);
+	free(names);
+}
+
 static int from_systemd(int n, struct rh_listeners *ls, char *err, size_t errlen)
 {
 	char **names = NULL;
+	int ret = 0;
 
 	sd_listen_fds_with_names(1, &names);
 	ls->fds = calloc(n, sizeof *ls->fds);
 	if (!ls->fds) {
 		snprintf(err, errlen, "out of memory");
+		free_names(names);
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
 		int fd = SD_LISTEN_FDS_START + i;
-		const char *name = names && names[i] ? names[i] : "unknown";
 
 		if (sd_is_socket(fd, AF_UNSPEC, SOCK_STREAM, 1) <= 0) {
 			snprintf(err, errlen,
 				 "file descriptor %d (%s) passed by systemd is not a listening "
 				 "stream socket",
-				 fd, name);
-			for (int j = 0; names && names[j]; j++)
-				free(names[j]);
-			free(names);
-			return -1;
+				 fd, names && names[i] ? names[i] : "unknown");
+			ret = -1;
+			break;
 		}
 		if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0)
 			set_nodelay(fd);
 		ls->fds[ls->n++] = fd;
 	}
-	for (int j = 0; names && names[j]; j++)
-		free(names[j]);
-	free(names);
+	free_names(names);
 	ls->from_systemd = 1;
-	return 0;
+	return ret;
 }
 
 static int bind_one(const char *addr, char *err, size_t errlen)

@@ -38,11 +38,6 @@ void rh_log_init(void)
 	log_journal = stderr_is_journal();
 }
 
-bool rh_log_to_journal(void)
-{
-	return log_journal;
-}
-
 void rh_log_set_level(enum rh_log_level level)
 {
 	atomic_store_explicit(&log_level, level, memory_order_relaxed);

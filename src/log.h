@@ -17,7 +17,6 @@ enum rh_log_level {
 void rh_log_init(void);
 void rh_log_set_level(enum rh_log_level level);
 bool rh_log_enabled(enum rh_log_level level);
-bool rh_log_to_journal(void);
 /* "info" -> RH_LOG_INFO; -1 when unknown */
 int rh_log_level_parse(const char *name);
 

@@ -186,6 +186,30 @@ def test_max_connections_all_served(servers, root):
     assert srv.fetch("/small.txt").body == SMALL
 
 
+def test_over_max_connections_answered_503(servers, root):
+    """One connection more than max_connections gets a 503 and a close,
+    the others are served on, and once one leaves a new one is served."""
+    srv = servers.start(root, {"max_connections": 2})
+    clients = [Client(srv.port) for _ in range(2)]
+    try:
+        for c in clients:
+            c.send(req("/small.txt"))
+            assert c.response().body == SMALL
+        with Client(srv.port) as extra:
+            r = extra.response()
+            assert (r.status, r["Connection"]) == (503, "close"), r
+            assert b"503" in r.body
+            assert extra.expect_eof() == b""
+        for c in clients:
+            c.send(req("/small.txt"))
+            assert c.response().body == SMALL
+        clients.pop().close()
+        wait_until(lambda: srv.fetch("/small.txt").status == 200, 10, "a free connection slot")
+    finally:
+        for c in clients:
+            c.close()
+
+
 def test_buffer_exhaustion(servers, root):
     """With buffer_size 1 MiB the pool holds few buffers; 80 clients with
     unfinished heads need more. Each gets a complete, well-formed response

@@ -224,7 +224,6 @@ static struct rh_config *config_defaults(void)
 	cfg->register_buffers = true;
 	cfg->ring_entries = 4096;
 	cfg->buffer_size = 16384;
-	cfg->splice_threshold = 256 * 1024;
 	cfg->document_root = strdup("/var/www/html");
 	cfg->listen = calloc(2, sizeof(char *));
 	cfg->n_listen = 2;

@@ -28,7 +28,6 @@ struct rh_conn {
 	bool keep_alive;
 	bool fresh;	   /* accepted, no request yet: a stop still answers it */
 	bool linger;	   /* after a bad request: read what the client still sends before closing */
-	bool linked_read;  /* a READ is linked to the SEND of head + body */
 	bool use_splice;   /* the body goes file -> pipe -> socket */
 	bool expect_cancel; /* a short SPLICE_IN cancelled its linked SPLICE_OUT */
 	bool logged;	   /* an access log record sits at the end of the out buffer */

@@ -103,10 +103,13 @@ def test_client_reset_mid_response(servers, root):
     assert_released(srv, sockets)
 
 
-def test_file_truncated_while_sending(servers, root):
+@pytest.mark.parametrize("splice_threshold", [0, 1 << 30], ids=["splice", "read"])
+def test_file_truncated_while_sending(servers, root, splice_threshold):
+    """Either body path notices that the file shrank and ends the connection
+    short of its Content-Length; the next request sees the new size."""
     path = root / "truncated.bin"
     path.write_bytes(DATA)
-    srv = servers.start(root, {"send_timeout": 2})
+    srv = servers.start(root, {"send_timeout": 2, "splice_threshold": splice_threshold})
     with Client(srv.port) as c:
         c.send(req("/truncated.bin", headers={"Connection": "close"}))
         r = c.response(max_body=1 << 20)

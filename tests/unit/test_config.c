@@ -50,7 +50,7 @@ int main(void)
 		CHECK(cfg->register_buffers);
 		CHECK_INT(cfg->ring_entries, 4096);
 		CHECK_INT(cfg->buffer_size, 16384);
-		CHECK_INT(cfg->splice_threshold, 262144);
+		CHECK_INT(cfg->splice_threshold, 0);
 		CHECK_INT(cfg->n_listen, 2);
 		CHECK_STR(cfg->listen[0], "0.0.0.0:80");
 		CHECK_STR(cfg->listen[1], "[::]:80");

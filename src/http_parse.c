@@ -66,10 +66,13 @@ static int parse_target(const char *p, size_t len, struct rh_request *req)
 		if (!scheme_end)
 			return -400;
 		slash = memchr(scheme_end + 3, '/', len - (scheme_end + 3 - p));
-		if (!slash) /* "http://host" means "/" */
-			slash = "/", len = 1, p = slash;
-		else
-			len -= slash - p, p = slash;
+		if (!slash) { /* "http://host" means "/": the last '/' of "://" says it */
+			p = scheme_end + 2;
+			len = 1;
+		} else {
+			len -= slash - p;
+			p = slash;
+		}
 	}
 	if (!len)
 		return -400;

@@ -62,6 +62,8 @@ static void emit(enum rh_log_level level, const char *file, int line, const char
 	char msg[1024];
 
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	while (!strncmp(file, "../", 3)) /* an out-of-tree build names "../src/x.c" */
+		file += 3;
 	if (log_journal && rq) {
 		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", (int)level,
 				"CODE_FILE=%s", file, "CODE_LINE=%d", line, "CODE_FUNC=%s", func,

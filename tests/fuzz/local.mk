@@ -3,6 +3,7 @@
 # it for FUZZ_SECONDS (default 60) on a copy of the corpus.
 fuzz_corpus = \
 	tests/fuzz/corpus/absolute \
+	tests/fuzz/corpus/absolute-no-path \
 	tests/fuzz/corpus/get \
 	tests/fuzz/corpus/pipelined \
 	tests/fuzz/corpus/range \
@@ -17,7 +18,7 @@ EXTRA_DIST += tests/fuzz/replay-corpus $(fuzz_corpus)
 FUZZ_SECONDS = 60
 fuzz:
 	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -I$(srcdir)/src $(URING_CFLAGS) \
+	clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) -I$(srcdir)/src $(URING_CFLAGS) \
 		$(srcdir)/tests/fuzz/fuzz_http_parse.c $(srcdir)/src/http_parse.c \
 		$(srcdir)/src/http_cond.c $(srcdir)/src/http_date.c $(srcdir)/src/file.c \
 		$(srcdir)/src/mime.c $(srcdir)/src/config.c $(srcdir)/src/listen.c \

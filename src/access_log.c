@@ -47,12 +47,11 @@ static uint16_t add_text(struct rh_access_rec *rec, size_t *used, struct rh_str 
 	return n;
 }
 
-void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req,
-			uint64_t now_usec)
+void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req)
 {
 	size_t used = 0, room = RH_ACCESS_REC_MAX - sizeof *rec;
 
-	rec->start_usec = now_usec;
+	rec->start_usec = rh_ring_usec();
 	rec->version = req->version;
 	rec->method_len = add_text(rec, &used, req->method_name, 16);
 	rec->target_len = add_text(rec, &used, req->target, room - used - 256);

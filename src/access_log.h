@@ -38,8 +38,7 @@ void rh_access_log_destroy(struct rh_access_log *log);
 /* Whether SITE logs requests at all. */
 bool rh_access_log_enabled(const struct rh_site *site);
 /* Fills REC (of RH_ACCESS_REC_MAX bytes) from the request. */
-void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req,
-			uint64_t now_usec);
+void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req);
 /* One request is done: BYTES_SENT in all, BODY_BYTES of them the body. */
 void rh_access_log_request(struct rh_ring *r, int fd, const struct rh_access_rec *rec,
 			   int status, uint64_t bytes_sent, uint64_t body_bytes);

@@ -446,7 +446,7 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 	c->bytes_sent = 0;
 	c->logged = rh_access_log_enabled(r->site);
 	if (c->logged)
-		rh_access_rec_fill(access_rec(r, c), &req, rh_ring_usec());
+		rh_access_rec_fill(access_rec(r, c), &req);
 	if (n < 0) {
 		/* the framing is lost: answer, then close */
 		respond_error(r, c, -n, false, false, 0);

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "ring.h"
 #include "server.h"
 
 #define STATUS_INTERVAL_USEC (5 * 1000000ULL)
@@ -34,13 +35,6 @@ static void usage(FILE *out)
 		RH_DEFAULT_CONFIG);
 }
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
-
 static void notify_status(struct rh_server *s)
 {
 	uint64_t requests;
@@ -59,7 +53,7 @@ static void serve(struct rh_server *s, const sigset_t *signals)
 	if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
 		next_watchdog = 0;
 	for (;;) {
-		uint64_t now = now_usec(), wake;
+		uint64_t now = rh_ring_usec(), wake;
 		struct timespec timeout;
 		int sig;
 
@@ -82,7 +76,7 @@ static void serve(struct rh_server *s, const sigset_t *signals)
 			return;
 		}
 		if (sig == SIGHUP || sig == SIGUSR1) {
-			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)now_usec());
+			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)rh_ring_usec());
 			rh_server_reload(s);
 			sd_notify(0, "READY=1");
 			notify_status(s);

@@ -10,9 +10,7 @@
 #define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
-#include "listen.h"
 #include "log.h"
-#include "ring.h"
 #include "site.h"
 
 int rh_access_log_init(struct rh_access_log *log)
@@ -47,11 +45,20 @@ static uint16_t add_text(struct rh_access_rec *rec, size_t *used, struct rh_str 
 	return n;
 }
 
-void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req)
+static bool may_warn(struct rh_access_log *log, time_t wall)
+{
+	if (log->last_warning == wall)
+		return false;
+	log->last_warning = wall;
+	return true;
+}
+
+void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req,
+			uint64_t start_usec)
 {
 	size_t used = 0, room = RH_ACCESS_REC_MAX - sizeof *rec;
 
-	rec->start_usec = rh_ring_usec();
+	rec->start_usec = start_usec;
 	rec->version = req->version;
 	rec->method_len = add_text(rec, &used, req->method_name, 16);
 	rec->target_len = add_text(rec, &used, req->target, room - used - 256);
@@ -74,48 +81,42 @@ static void log_to_journal(const char *peer, const struct rh_access_rec *rec, in
 			"USER_AGENT=%.*s", rec->agent_len, agent, NULL);
 }
 
-void rh_access_log_flush(struct rh_ring *r)
+bool rh_access_log_next_write(struct rh_access_log *log, struct rh_site *site, const char **buf,
+			      size_t *len)
 {
-	struct rh_access_log *log = &r->access;
 	int full = log->active;
-	struct io_uring_sqe *sqe;
 
-	if (log->writing || log->len[full] == 0 || r->site->access_fd < 0)
-		return;
-	sqe = rh_ring_sqe(r, 1);
-	/* the file is O_APPEND: offset -1 writes at its end */
-	io_uring_prep_write(sqe, r->site->access_fd, log->bufs[full], log->len[full], -1);
-	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_LOG_WRITE, 0, 0));
-	log->writing = rh_site_get(r->site);
+	if (log->writing || log->len[full] == 0 || site->access_fd < 0)
+		return false;
+	*buf = log->bufs[full];
+	*len = log->len[full];
+	log->writing = rh_site_get(site);
 	log->active = !full;
+	return true;
 }
 
-void rh_access_log_written(struct rh_ring *r, int res)
+void rh_access_log_written(struct rh_access_log *log, int res)
 {
-	struct rh_access_log *log = &r->access;
 	int done = !log->active;
+	time_t now = time(NULL);
 
-	if (res < 0 && rh_ring_may_warn(r))
+	if (res < 0 && may_warn(log, now))
 		rh_warn("access_log %s: %s", log->writing->cfg->access_log, strerror(-res));
-	else if (res >= 0 && (size_t)res < log->len[done] && rh_ring_may_warn(r))
+	else if (res >= 0 && (size_t)res < log->len[done] && may_warn(log, now))
 		rh_warn("access_log %s: short write", log->writing->cfg->access_log);
 	log->len[done] = 0;
 	rh_site_put(log->writing);
 	log->writing = NULL;
-	if (log->len[log->active] >= RH_ACCESS_BUF / 2)
-		rh_access_log_flush(r);
 }
 
 /* 127.0.0.1 - - [24/Nov/2026:03:45:53 +0000] "GET / HTTP/1.1" 200 6 */
-static void log_to_buffer(struct rh_ring *r, const char *peer, const struct rh_access_rec *rec,
-			  int status, uint64_t body_bytes)
+static void log_to_buffer(struct rh_access_log *log, time_t now, const char *peer,
+			  const struct rh_access_rec *rec, int status, uint64_t body_bytes)
 {
-	struct rh_access_log *log = &r->access;
 	char when[32], *line = log->bufs[log->active] + log->len[log->active];
 	size_t room = RH_ACCESS_BUF - log->len[log->active];
 	const char *method = rec->text, *target = method + rec->method_len;
 	struct tm tm;
-	time_t now = r->wall;
 	int n;
 
 	gmtime_r(&now, &tm);
@@ -125,34 +126,29 @@ static void log_to_buffer(struct rh_ring *r, const char *peer, const struct rh_a
 		     (unsigned long long)body_bytes);
 	if (n < 0 || (size_t)n >= room) {
 		log->dropped++;
-		if (rh_ring_may_warn(r))
+		if (may_warn(log, now))
 			rh_warn("access_log: writes fall behind; %llu lines dropped so far",
 				(unsigned long long)log->dropped);
 		return;
 	}
 	log->len[log->active] += n;
-	if (log->len[log->active] >= RH_ACCESS_BUF / 2)
-		rh_access_log_flush(r);
 }
 
-void rh_access_log_request(struct rh_ring *r, int fd, const struct rh_access_rec *rec,
-			   int status, uint64_t bytes_sent, uint64_t body_bytes)
+void rh_access_log_request(struct rh_access_log *log, const struct rh_site *site, time_t wall,
+			   const char *peer, const struct rh_access_rec *rec, int status,
+			   uint64_t bytes_sent, uint64_t body_bytes, uint64_t now_usec)
 {
-	char peer[64];
-
-	rh_peer_addr(fd, peer, sizeof peer);
-	if (r->site->access_journal)
-		log_to_journal(peer, rec, status, bytes_sent, rh_ring_usec() - rec->start_usec);
-	else if (r->site->access_fd >= 0)
-		log_to_buffer(r, peer, rec, status, body_bytes);
+	if (site->access_journal)
+		log_to_journal(peer, rec, status, bytes_sent, now_usec - rec->start_usec);
+	else if (site->access_fd >= 0)
+		log_to_buffer(log, wall, peer, rec, status, body_bytes);
 }
 
-void rh_access_log_final_flush(struct rh_ring *r)
+void rh_access_log_final_flush(struct rh_access_log *log, const struct rh_site *site)
 {
-	struct rh_access_log *log = &r->access;
 	size_t len = log->len[log->active];
 
-	if (len && r->site->access_fd >= 0 && write(r->site->access_fd, log->bufs[log->active], len) < 0)
-		rh_warn("access_log %s: %s", r->site->cfg->access_log, strerror(errno));
+	if (len && site->access_fd >= 0 && write(site->access_fd, log->bufs[log->active], len) < 0)
+		rh_warn("access_log %s: %s", site->cfg->access_log, strerror(errno));
 	log->len[log->active] = 0;
 }

@@ -60,6 +60,22 @@ static bool get_uint(struct loader *ld, const config_setting_t *s, long long min
 	return true;
 }
 
+/* A byte count: a non-negative integer (libconfig's 64-bit "L" suffix for
+ * values past 2^31). */
+static bool get_u64(struct loader *ld, const config_setting_t *s, uint64_t *dst)
+{
+	int t = config_setting_type(s);
+	long long v;
+
+	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+		return failf(ld, s, "expected an integer");
+	v = config_setting_get_int64(s);
+	if (v < 0)
+		return failf(ld, s, "%lld is negative", v);
+	*dst = (uint64_t)v;
+	return true;
+}
+
 static bool get_string(struct loader *ld, const config_setting_t *s, char **dst)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
@@ -156,6 +172,17 @@ static bool load_setting(struct loader *ld, const config_setting_t *s, struct rh
 	}
 	if (!strcmp(k, "buffer_size"))
 		return get_uint(ld, s, 4096, 1 << 20, &cfg->buffer_size);
+	if (!strcmp(k, "buffer_count")) {
+		if (!get_uint(ld, s, 0, 65536, &cfg->buffer_count))
+			return false;
+		return cfg->buffer_count == 0 || cfg->buffer_count >= 4 ||
+		       failf(ld, s, "%u is below 4 (0 derives the count from buffer_size)",
+			     cfg->buffer_count);
+	}
+	if (!strcmp(k, "file_cache_size"))
+		return get_u64(ld, s, &cfg->file_cache_size);
+	if (!strcmp(k, "file_cache_max_file"))
+		return get_u64(ld, s, &cfg->file_cache_max_file);
 	if (!strcmp(k, "splice_threshold")) {
 		if (!get_uint(ld, s, 0, INT32_MAX, &u))
 			return false;
@@ -224,6 +251,8 @@ static struct rh_config *config_defaults(void)
 	cfg->register_buffers = true;
 	cfg->ring_entries = 4096;
 	cfg->buffer_size = 16384;
+	cfg->file_cache_size = 64u << 20;
+	cfg->file_cache_max_file = 1u << 20;
 	cfg->document_root = strdup("/var/www/html");
 	cfg->listen = calloc(2, sizeof(char *));
 	cfg->n_listen = 2;

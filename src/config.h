@@ -24,6 +24,9 @@ struct rh_config {
 	unsigned ring_entries;
 	unsigned buffer_size;
 	uint64_t splice_threshold;
+	unsigned buffer_count;
+	uint64_t file_cache_size;
+	uint64_t file_cache_max_file;
 	char *document_root;
 	char **listen;
 	size_t n_listen;

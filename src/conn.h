@@ -1,11 +1,20 @@
-/* A client connection: its state machine from request bytes to the last
- * byte of each response. Connections live in a per-ring slab. */
+/* A client connection: its slot, its lifecycle from the first request
+ * byte to the close, the dispatch of its completions and its timeouts.
+ * Connections live in a per-ring slab of small slots; what a response
+ * needs while it is in flight lives in an exchange record taken for it. */
 #ifndef RH_CONN_H
 #define RH_CONN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+#include "access_log.h"
+#include "body.h"
+#include "peer.h"
+#include "request.h"
+#include "ud.h"
 
 struct rh_ring;
 struct rh_file;
@@ -19,39 +28,84 @@ enum rh_conn_phase {
 	RH_CONN_CLOSING,    /* shut down; waiting for its operations to end */
 };
 
-struct rh_conn {
-	int fd;
-	uint32_t gen;
-	uint32_t next_free;
-	uint8_t phase;
-	uint8_t pending; /* operations in flight */
-	bool keep_alive;
-	bool fresh;	   /* accepted, no request yet: a stop still answers it */
-	bool linger;	   /* after a bad request: read what the client still sends before closing */
-	bool use_splice;   /* the body goes file -> pipe -> socket */
-	bool expect_cancel; /* a short SPLICE_IN cancelled its linked SPLICE_OUT */
-	bool logged;	   /* an access log record sits at the end of the out buffer */
-	uint16_t status;
-	uint32_t head_len;
-	uint64_t bytes_sent;
-	time_t deadline;
-	uint64_t skip;	   /* bytes of a request body still to be read and dropped */
-	int32_t in;	   /* pool buffer of unparsed request bytes, or -1 */
-	uint32_t in_off, in_len;
-	int32_t out;	   /* pool buffer of the response head (and small body), or -1 */
-	uint32_t out_off, out_len;
+enum rh_conn_wait { RH_WAIT_NONE, RH_WAIT_BUF, RH_WAIT_RECV };
+
+/* Head buffers: most heads that arrive in pieces fit the small ones; the
+ * large ones are buffer_size, the largest head taken. */
+#define RH_HEAD_SMALL 2048
+
+/* The record of one response in flight: its transport state, the access
+ * log's request facts and the head, built here rather than in a buffer. */
+#define RH_EXCHANGE_SIZE 4096
+struct rh_exchange_fixed {
+	struct rh_tx tx;
 	struct rh_file *file;
-	uint64_t body_off, body_left; /* file bytes not yet read or spliced */
-	uint32_t read_len; /* bytes asked of the READ or SPLICE_IN in flight */
-	int pipe_rd, pipe_wr; /* while splicing, or -1 */
-	uint32_t pipe_fill;   /* bytes in the pipe, not yet in the socket */
+	uint16_t status;
+	bool logged; /* rec holds the request's facts */
+	uint32_t head_cap;
+	union {
+		struct rh_access_rec rec;
+		char rec_bytes[RH_ACCESS_REC_MAX];
+	};
+};
+struct rh_exchange {
+	struct rh_exchange_fixed f;
+	char head[RH_EXCHANGE_SIZE - sizeof(struct rh_exchange_fixed)];
 };
 
-int rh_conns_init(struct rh_ring *r, uint32_t cap);
-void rh_conns_destroy(struct rh_ring *r);
+struct rh_conn {
+	int fd;
+	uint32_t idx; /* in the slab */
+	uint32_t gen;
+	uint32_t next_free;
+	uint32_t wait_prev, wait_next; /* in the ring's queue for what it waits for */
+	uint8_t phase;
+	uint8_t pending; /* operations in flight */
+	uint8_t waiting; /* enum rh_conn_wait */
+	bool keep_alive;
+	bool fresh;  /* accepted, no request yet: a stop still answers it */
+	bool linger; /* after a bad request: read what the client still sends before closing */
+	bool processing; /* taking the requests of its in buffer, one by one */
+	struct rh_peer peer;
+	time_t deadline;
+	char *in; /* unparsed request bytes (a head buffer), or NULL */
+	uint32_t in_off, in_len, in_cap;
+	struct rh_framing framing;
+	struct rh_exchange *x; /* the response in flight, or NULL */
+};
+
+#define RH_NO_CONN UINT32_MAX
+
+struct rh_connq {
+	uint32_t head, tail; /* RH_NO_CONN when empty */
+};
+
+static inline bool rh_connq_empty(const struct rh_connq *q)
+{
+	return q->head == RH_NO_CONN;
+}
+
+struct rh_conn_slab {
+	struct rh_conn *slots; /* mapped, not touched: a slot costs memory once used */
+	size_t bytes;
+	uint32_t cap, hw, free;
+	struct rh_connq buf_waiters;  /* responses waiting for a pooled buffer */
+	struct rh_connq recv_waiters; /* receives waiting for the provided ring */
+};
+
+static inline uint64_t rh_conn_ud(const struct rh_conn *c, enum rh_op op)
+{
+	return rh_ud(op, c->idx, c->gen);
+}
+
+int rh_conns_init(struct rh_conn_slab *s, uint32_t cap);
+void rh_conns_destroy(struct rh_conn_slab *s);
 /* A new connection, already counted in the ring's and the server's totals. */
 void rh_conn_accepted(struct rh_ring *r, int fd);
 void rh_conn_complete(struct rh_ring *r, const struct io_uring_cqe *cqe);
+/* After each batch of completions: buffers that came back go to the
+ * connections waiting for them, in the order they began to wait. */
+void rh_conns_wake(struct rh_ring *r);
 /* Once a second: closes connections past their deadline. */
 void rh_conns_expire(struct rh_ring *r);
 /* Server stopping: closes idle connections, lets busy ones finish. */

@@ -111,13 +111,15 @@ static int open_regular(int root_fd, const char *path, int *fd, struct stat *st)
 }
 
 /* Resolves PATH (decoded, starting with '/') to a regular file, trying the
- * index files for a directory path ending in '/'. */
+ * index files for a directory path ending in '/'; *NAME is then the index
+ * file's name, whose extension gives the media type. */
 static int resolve(const struct rh_site *site, const char *path, size_t len, int *fd,
-		   struct stat *st)
+		   struct stat *st, const char **name)
 {
 	char full[PATH_MAX_LEN];
 	int status, dir_status;
 
+	*name = path;
 	if (path[len - 1] != '/')
 		return open_regular(site->root_fd, path, fd, st);
 	for (size_t i = 0; i < site->cfg->n_index; i++) {
@@ -127,6 +129,7 @@ static int resolve(const struct rh_site *site, const char *path, size_t len, int
 		memcpy(full, path, len);
 		memcpy(full + len, site->cfg->index[i], nlen + 1);
 		status = open_regular(site->root_fd, full, fd, st);
+		*name = site->cfg->index[i];
 		if (status != 404)
 			return status == 301 ? 403 : status;
 	}
@@ -147,7 +150,8 @@ static uint32_t hash_path(const char *p, size_t len)
 	return h;
 }
 
-int rh_file_cache_init(struct rh_file_cache *c, unsigned capacity)
+int rh_file_cache_init(struct rh_file_cache *c, unsigned capacity, uint64_t data_limit,
+		       uint64_t max_file)
 {
 	size_t n = 16;
 
@@ -159,6 +163,8 @@ int rh_file_cache_init(struct rh_file_cache *c, unsigned capacity)
 		return -ENOMEM;
 	c->mask = n - 1;
 	c->capacity = capacity;
+	c->data_limit = data_limit;
+	c->data_max_file = max_file;
 	c->lru.lru_next = c->lru.lru_prev = &c->lru;
 	return 0;
 }
@@ -180,6 +186,7 @@ static void lru_push_front(struct rh_file_cache *c, struct rh_file *f)
 static void file_release(struct rh_file *f)
 {
 	close(f->fd);
+	free(f->data);
 	free(f);
 }
 
@@ -193,6 +200,8 @@ static void unhash(struct rh_file_cache *c, struct rh_file *f)
 	*pp = f->hnext;
 	lru_unlink(f);
 	c->count--;
+	if (f->data)
+		c->data_bytes -= f->size;
 	rh_file_put(f);
 }
 
@@ -218,11 +227,9 @@ void rh_file_put(struct rh_file *f)
 }
 
 static struct rh_file *file_new(const struct rh_site *site, const char *path, size_t len,
-				int fd, const struct stat *st, time_t now)
+				const char *name, int fd, const struct stat *st, time_t now)
 {
 	struct rh_file *f = malloc(sizeof *f + len + 1);
-	const char *name = path;
-	size_t name_len = len;
 
 	if (!f)
 		return NULL;
@@ -230,15 +237,12 @@ static struct rh_file *file_new(const struct rh_site *site, const char *path, si
 	f->fd = fd;
 	f->size = st->st_size;
 	f->mtime = st->st_mtim.tv_sec;
+	f->mtime_nsec = st->st_mtim.tv_nsec;
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
 	f->etag_len = rh_etag_format(f->etag, st);
 	rh_http_date_format(f->mtime, f->last_modified);
-	if (path[len - 1] == '/') { /* an index file: its own name gives the type */
-		name = "index.html";
-		name_len = strlen(name);
-	}
-	f->mime = rh_mime_lookup(site->mime, name, name_len);
+	f->mime = rh_mime_lookup(site->mime, name, strlen(name));
 	f->validated = now;
 	f->refs = 1;
 	f->key_len = len;
@@ -250,7 +254,36 @@ static struct rh_file *file_new(const struct rh_site *site, const char *path, si
 static bool same_file(const struct rh_file *f, const struct stat *st)
 {
 	return f->dev == st->st_dev && f->ino == st->st_ino && f->size == (uint64_t)st->st_size &&
-	       f->mtime == st->st_mtim.tv_sec;
+	       f->mtime == st->st_mtim.tv_sec && f->mtime_nsec == st->st_mtim.tv_nsec;
+}
+
+/* Reads F's bytes into memory when it is small enough, making room by
+ * dropping the least recently used files' bytes. A file that changes
+ * while it is read keeps no bytes; it is sent from its descriptor, and
+ * the next check sees the change. */
+static void load_data(struct rh_file_cache *c, struct rh_file *f)
+{
+	uint64_t got = 0;
+
+	if (f->size == 0 || f->size > c->data_max_file || f->size > c->data_limit)
+		return;
+	while (c->data_bytes + f->size > c->data_limit && c->lru.lru_prev != &c->lru)
+		unhash(c, c->lru.lru_prev);
+	f->data = malloc(f->size);
+	if (!f->data)
+		return;
+	while (got < f->size) {
+		ssize_t n = pread(f->fd, f->data + got, f->size - got, got);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	if (got != f->size) {
+		free(f->data);
+		f->data = NULL;
+		return;
+	}
+	c->data_bytes += f->size;
 }
 
 int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char *path,
@@ -259,6 +292,7 @@ int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char 
 	uint32_t h = hash_path(path, len);
 	struct rh_file *f;
 	struct stat st;
+	const char *name;
 	int fd, status;
 
 	for (f = c->buckets[h & c->mask]; f; f = f->hnext)
@@ -268,7 +302,7 @@ int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char 
 		goto hit;
 
 	/* a miss, or an entry last checked in an earlier second */
-	status = resolve(site, path, len, &fd, &st);
+	status = resolve(site, path, len, &fd, &st, &name);
 	if (f && (status != 200 || !same_file(f, &st))) {
 		unhash(c, f);
 		f = NULL;
@@ -280,13 +314,14 @@ int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char 
 		f->validated = now;
 		goto hit;
 	}
-	f = file_new(site, path, len, fd, &st, now);
+	f = file_new(site, path, len, name, fd, &st, now);
 	if (!f) {
 		close(fd);
 		return 503;
 	}
 	if (c->count == c->capacity)
 		unhash(c, c->lru.lru_prev);
+	load_data(c, f);
 	f->hash = h;
 	f->hnext = c->buckets[h & c->mask];
 	c->buckets[h & c->mask] = f;

@@ -1,5 +1,7 @@
-/* Safe path resolution under the document root and the per-ring
- * open-file cache (fd, size, validators, media type). */
+/* Safe path resolution under the document root and the per-ring file
+ * cache: the open descriptor, size, validators and media type of each
+ * file, and the bytes of the small and medium ones, so that they are sent
+ * from memory without a read per request. */
 #ifndef RH_FILE_H
 #define RH_FILE_H
 
@@ -13,10 +15,15 @@
 
 struct rh_site;
 
+/* Open files each ring's cache keeps: part of the descriptor budget. */
+#define RH_FILE_CACHE_ENTRIES 1024
+
 struct rh_file {
 	int fd;
 	uint64_t size;
+	char *data; /* the whole file, or NULL when it is sent from fd */
 	time_t mtime;
+	long mtime_nsec;
 	dev_t dev;
 	ino_t ino;
 	const char *mime;
@@ -38,6 +45,9 @@ struct rh_file_cache {
 	struct rh_file **buckets;
 	size_t mask;
 	unsigned count, capacity;
+	uint64_t data_bytes;   /* file bytes held by hashed entries */
+	uint64_t data_limit;   /* file_cache_size */
+	uint64_t data_max_file; /* file_cache_max_file */
 	struct rh_file lru; /* sentinel: lru.lru_next is the most recent */
 };
 
@@ -46,7 +56,10 @@ struct rh_file_cache {
  * a decoded NUL, or longer than CAP - 1). */
 ssize_t rh_path_decode(const char *enc, size_t len, char *out, size_t cap);
 
-int rh_file_cache_init(struct rh_file_cache *c, unsigned capacity);
+/* CAPACITY open files, of which those up to MAX_FILE bytes are kept in
+ * memory too while their bytes add up to at most DATA_LIMIT. */
+int rh_file_cache_init(struct rh_file_cache *c, unsigned capacity, uint64_t data_limit,
+		       uint64_t max_file);
 void rh_file_cache_destroy(struct rh_file_cache *c);
 /* Drops every entry (after a reload changed the site). */
 void rh_file_cache_flush(struct rh_file_cache *c);

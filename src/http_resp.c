@@ -101,6 +101,8 @@ size_t rh_resp_head(char *buf, size_t cap, const struct rh_resp *r)
 	}
 	if (r->allow)
 		puts_(&o, "Allow: GET, HEAD\r\n");
+	if (r->retry_after)
+		putf(&o, "Retry-After: %u\r\n", r->retry_after);
 	puts_(&o, r->keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
 	return o.overflow ? 0 : o.len;
 }

@@ -24,6 +24,7 @@ struct rh_resp {
 	struct rh_str location_query;
 	bool location_has_query;
 	bool allow;		/* 405, OPTIONS: Allow: GET, HEAD */
+	unsigned retry_after;	/* 503: Retry-After in seconds, when nonzero */
 };
 
 const char *rh_status_reason(int status);

@@ -11,50 +11,15 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "conn.h"
 #include "http_resp.h"
 #include "log.h"
 #include "server.h"
 #include "site.h"
+#include "sq.h"
 
-#define PIPE_SIZE (256 * 1024)
-#define SPARE_PIPES 64
-#define FILE_CACHE_ENTRIES 1024
-
-struct io_uring_sqe *rh_ring_sqe(struct rh_ring *r, unsigned n)
-{
-	/* linked entries must go to the kernel in one submission; with SQPOLL
-	 * the kernel thread frees the room, and may need a moment */
-	while (io_uring_sq_space_left(&r->uring) < n) {
-		io_uring_submit(&r->uring);
-		if (io_uring_sq_space_left(&r->uring) < n)
-			io_uring_sqring_wait(&r->uring);
-	}
-	return io_uring_get_sqe(&r->uring);
-}
-
-void rh_ring_recycle(struct rh_ring *r, uint32_t bid)
-{
-	io_uring_buf_ring_add(r->br, rh_buf(&r->pool, bid), r->pool.size, bid,
-			      io_uring_buf_ring_mask(r->pool.n_provided), 0);
-	io_uring_buf_ring_advance(r->br, 1);
-}
-
-bool rh_ring_may_warn(struct rh_ring *r)
-{
-	if (r->now == r->last_warning)
-		return false;
-	r->last_warning = r->now;
-	return true;
-}
-
-uint64_t rh_ring_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
-}
+/* io-wq runs only file reads that miss the page cache and access-log
+ * writes; no operation on a socket waits there. The cap is a safety net. */
+#define IOWQ_MAX_WORKERS 4
 
 static void update_clock(struct rh_ring *r)
 {
@@ -64,10 +29,10 @@ static void update_clock(struct rh_ring *r)
 	clock_gettime(CLOCK_REALTIME_COARSE, &wall);
 	r->now = mono.tv_sec;
 	if (wall.tv_sec != r->wall) {
-		struct rh_resp resp = { .status = 503, .date = r->date };
+		struct rh_resp resp = { .status = 503, .date = r->date, .retry_after = 1 };
 		r->wall = wall.tv_sec;
 		rh_http_date_format(r->wall, r->date);
-		r->overload_len = rh_resp_error(r->overload[r->wall & 1], sizeof r->overload[0], &resp);
+		r->refusal_len = rh_resp_error(r->refusal[r->wall & 1], sizeof r->refusal[0], &resp);
 	}
 }
 
@@ -130,7 +95,8 @@ static int check_kernel(struct rh_ring *r)
 	} needed[] = {
 		{ IORING_OP_ACCEPT, "ACCEPT" },	    { IORING_OP_RECV, "RECV" },
 		{ IORING_OP_SEND, "SEND" },	    { IORING_OP_READ, "READ" },
-		{ IORING_OP_READ_FIXED, "READ_FIXED" }, { IORING_OP_SPLICE, "SPLICE" },
+		{ IORING_OP_READ_FIXED, "READ_FIXED" }, { IORING_OP_SENDMSG, "SENDMSG" },
+		{ IORING_OP_POLL_ADD, "POLL_ADD" },
 		{ IORING_OP_TIMEOUT, "TIMEOUT" },   { IORING_OP_CLOSE, "CLOSE" },
 		{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" }, { IORING_OP_MSG_RING, "MSG_RING" },
 	};
@@ -150,53 +116,32 @@ static int check_kernel(struct rh_ring *r)
 	return 0;
 }
 
-/* The provided-buffer ring (receives pick their buffer when data arrives,
- * so idle connections hold none) and, optionally, fixed buffers. */
+/* The buffer pool with its provided-buffer ring and, optionally, the whole
+ * pool registered as one fixed buffer: the target of READ_FIXED. */
 static int setup_buffers(struct rh_ring *r, const struct rh_config *cfg)
 {
 	struct rh_server *s = r->srv;
-	struct io_uring_buf_reg reg = { 0 };
+	struct iovec iov;
 	int ret;
 
-	ret = rh_bufpool_init(&r->pool, cfg->buffer_size, s->buffers_provided, s->buffers_owned);
+	ret = rh_bufpool_init(&r->bufs, &r->uring, cfg->buffer_size, s->buffers_provided,
+			      s->buffers_provided + s->buffers_owned);
 	if (ret < 0)
-		return fail(r, ret, "buffer pool: %s", strerror(-ret));
-	r->br_bytes = s->buffers_provided * sizeof(struct io_uring_buf);
-	r->br = mmap(NULL, r->br_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r->br == MAP_FAILED) {
-		r->br = NULL;
-		return fail(r, -errno, "buffer ring: %s", strerror(errno));
-	}
-	reg.ring_addr = (uintptr_t)r->br;
-	reg.ring_entries = s->buffers_provided;
-	reg.bgid = 0;
-	ret = io_uring_register_buf_ring(&r->uring, &reg, 0);
-	if (ret < 0)
-		return fail(r, ret,
-			    "registering the provided-buffer ring: %s (Linux 5.19 or later needed)",
-			    strerror(-ret));
-	io_uring_buf_ring_init(r->br);
-	for (unsigned i = 0; i < s->buffers_provided; i++)
-		io_uring_buf_ring_add(r->br, rh_buf(&r->pool, i), r->pool.size, i,
-				      io_uring_buf_ring_mask(s->buffers_provided), i);
-	io_uring_buf_ring_advance(r->br, s->buffers_provided);
-
-	if (cfg->register_buffers) {
-		/* the response buffers: the targets of fixed-buffer reads */
-		struct iovec iov = { rh_buf(&r->pool, r->pool.n_provided),
-				     r->pool.size * (r->pool.count - r->pool.n_provided) };
-		ret = io_uring_register_buffers(&r->uring, &iov, 1);
-		if (ret == -ENOMEM) {
-			/* locked memory over RLIMIT_MEMLOCK: documented fallback */
-			if (r->id == 0)
-				rh_warn("register_buffers: %zu KiB per ring exceed RLIMIT_MEMLOCK; "
-					"buffers stay unregistered (raise LimitMEMLOCK= or the memlock "
-					"limit)", iov.iov_len / 1024);
-		} else if (ret < 0) {
-			return fail(r, ret, "register_buffers: %s", strerror(-ret));
-		} else {
-			r->fixed_buffers = true;
-		}
+		return fail(r, ret, "buffer pool: %s (Linux 5.19 or later needed)", strerror(-ret));
+	if (!cfg->register_buffers)
+		return 0;
+	iov = (struct iovec){ r->bufs.base, r->bufs.size * r->bufs.count };
+	ret = io_uring_register_buffers(&r->uring, &iov, 1);
+	if (ret == -ENOMEM) {
+		/* locked memory over RLIMIT_MEMLOCK: documented fallback */
+		if (r->id == 0)
+			rh_warn("register_buffers: %zu KiB per ring exceed RLIMIT_MEMLOCK; "
+				"buffers stay unregistered (raise LimitMEMLOCK= or the memlock limit)",
+				iov.iov_len / 1024);
+	} else if (ret < 0) {
+		return fail(r, ret, "register_buffers: %s", strerror(-ret));
+	} else {
+		r->fixed_buffers = true;
 	}
 	return 0;
 }
@@ -214,31 +159,63 @@ static int setup(struct rh_ring *r)
 		ret = setup_buffers(r, cfg);
 	if (ret < 0)
 		return ret;
-	if ((ret = rh_conns_init(r, s->max_conns)) < 0 ||
-	    (ret = rh_file_cache_init(&r->files, FILE_CACHE_ENTRIES)) < 0 ||
-	    (ret = rh_access_log_init(&r->access)) < 0)
+	{
+		unsigned workers[2] = { IOWQ_MAX_WORKERS, IOWQ_MAX_WORKERS };
+		io_uring_register_iowq_max_workers(&r->uring, workers); /* best effort */
+	}
+	rh_slab_init(&r->exchanges, sizeof(struct rh_exchange));
+	rh_slab_init(&r->heads, RH_HEAD_SMALL);
+	rh_slab_init(&r->heads_large, cfg->buffer_size);
+	r->accepting = calloc(s->listeners.n ? s->listeners.n : 1, sizeof *r->accepting);
+	if ((ret = rh_conns_init(&r->conns, s->max_conns)) < 0 ||
+	    (ret = rh_file_cache_init(&r->files, RH_FILE_CACHE_ENTRIES, cfg->file_cache_size,
+				      cfg->file_cache_max_file)) < 0 ||
+	    (ret = rh_access_log_init(&r->access)) < 0 || !r->accepting)
 		return fail(r, -ENOMEM, "out of memory");
-	r->pipes_cap = SPARE_PIPES;
-	r->pipes = calloc(r->pipes_cap, sizeof *r->pipes);
-	r->pipe_size = PIPE_SIZE;
 	r->wake_fd = eventfd(0, EFD_CLOEXEC);
-	if (!r->pipes || r->wake_fd < 0)
+	if (r->wake_fd < 0)
 		return fail(r, -errno, "ring set-up: %s", strerror(errno));
 	return 0;
 }
 
+/* Accepted sockets are nonblocking: a send or sendfile into a full
+ * socket returns at once, and the ring waits for POLLOUT. */
 static void arm_accept(struct rh_ring *r, size_t li)
 {
-	struct io_uring_sqe *sqe = rh_ring_sqe(r, 1);
+	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 1);
 
-	io_uring_prep_multishot_accept(sqe, r->srv->listeners.fds[li], NULL, NULL, SOCK_CLOEXEC);
+	if (!sqe) {
+		r->accept_retry = true;
+		return;
+	}
+	io_uring_prep_multishot_accept(sqe, r->srv->listeners.fds[li], NULL, NULL,
+				       SOCK_CLOEXEC | SOCK_NONBLOCK);
 	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_ACCEPT, li, 0));
-	r->accepts_armed++;
+	r->accepting[li] = true;
+}
+
+static bool accepting_any(const struct rh_ring *r)
+{
+	for (size_t li = 0; li < r->srv->listeners.n; li++)
+		if (r->accepting[li])
+			return true;
+	return false;
+}
+
+/* The tick and the wake are armed at start and re-armed as they fire; a
+ * ring that could not arm them would stop its clock, so that fails loud. */
+static struct io_uring_sqe *sqe_or_die(struct rh_ring *r)
+{
+	struct io_uring_sqe *sqe;
+
+	while (!(sqe = rh_sq_get(&r->uring, 1)))
+		io_uring_submit_and_wait(&r->uring, 0);
+	return sqe;
 }
 
 static void arm_tick(struct rh_ring *r)
 {
-	struct io_uring_sqe *sqe = rh_ring_sqe(r, 1);
+	struct io_uring_sqe *sqe = sqe_or_die(r);
 
 	r->tick_ts.tv_sec = 1;
 	r->tick_ts.tv_nsec = 0;
@@ -248,7 +225,7 @@ static void arm_tick(struct rh_ring *r)
 
 static void arm_wake(struct rh_ring *r)
 {
-	struct io_uring_sqe *sqe = rh_ring_sqe(r, 1);
+	struct io_uring_sqe *sqe = sqe_or_die(r);
 
 	io_uring_prep_read(sqe, r->wake_fd, &r->wake_buf, sizeof r->wake_buf, 0);
 	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_WAKE, 0, 0));
@@ -266,7 +243,9 @@ static void start_stopping(struct rh_ring *r)
 	r->stopping = true;
 	r->stop_deadline = r->now + r->site->cfg->send_timeout;
 	for (size_t li = 0; li < r->srv->listeners.n; li++) {
-		sqe = rh_ring_sqe(r, 1);
+		if (!r->accepting[li])
+			continue;
+		sqe = sqe_or_die(r);
 		io_uring_prep_cancel64(sqe, rh_ud(RH_OP_ACCEPT, li, 0), 0);
 		io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
 	}
@@ -310,9 +289,13 @@ static struct rh_ring *least_loaded(struct rh_ring *r)
  * close happens even if the send fails). */
 static void refuse(struct rh_ring *r, int fd)
 {
-	struct io_uring_sqe *sqe = rh_ring_sqe(r, 2);
+	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 2);
 
-	io_uring_prep_send(sqe, fd, r->overload[r->wall & 1], r->overload_len,
+	if (!sqe) {
+		close(fd);
+		return;
+	}
+	io_uring_prep_send(sqe, fd, r->refusal[r->wall & 1], r->refusal_len,
 			   MSG_NOSIGNAL | MSG_DONTWAIT);
 	sqe->flags |= IOSQE_IO_HARDLINK;
 	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
@@ -342,7 +325,13 @@ static void place_connection(struct rh_ring *r, int fd)
 		rh_conn_accepted(r, fd);
 		return;
 	}
-	sqe = rh_ring_sqe(r, 1);
+	sqe = rh_sq_get(&r->uring, 1);
+	if (!sqe) { /* it stays here */
+		atomic_fetch_sub_explicit(&target->n_conns, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&r->n_conns, 1, memory_order_relaxed);
+		rh_conn_accepted(r, fd);
+		return;
+	}
 	io_uring_prep_msg_ring(sqe, target->uring.ring_fd, fd, rh_ud(RH_OP_HANDOFF, 0, 0), 0);
 	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_HANDOFF_SENT, fd, target->id));
 }
@@ -361,34 +350,59 @@ static void on_handoff_sent(struct rh_ring *r, const struct io_uring_cqe *cqe)
 
 static void on_accept(struct rh_ring *r, const struct io_uring_cqe *cqe)
 {
-	if (!(cqe->flags & IORING_CQE_F_MORE))
-		r->accepts_armed--;
+	size_t li = rh_ud_idx(cqe->user_data);
+
 	/* accepted while stopping too: the client is answered, then closed */
 	if (cqe->res >= 0)
 		place_connection(r, cqe->res);
 	else if (cqe->res != -ECANCELED && rh_ring_may_warn(r))
-		rh_warn("ring %u: accept: %s", r->id, strerror(-cqe->res));
-	/* a multishot accept ends on errors such as EMFILE: try again in a second */
-	if (!(cqe->flags & IORING_CQE_F_MORE) && !r->stopping)
-		r->accept_retry = true;
+		rh_warn("ring %u: accept on %s: %s; retrying every second", r->id,
+			r->srv->listeners.n > 1 ? "a listener" : "the listener", strerror(-cqe->res));
+	/* a multishot accept ends on errors such as EMFILE: this listener's is
+	 * armed again at the next tick, never at once (that would spin) */
+	if (!(cqe->flags & IORING_CQE_F_MORE)) {
+		r->accepting[li] = false;
+		if (!r->stopping)
+			r->accept_retry = true;
+	}
+}
+
+/* Submits the access log's buffered lines, if any. */
+static void write_access_log(struct rh_ring *r)
+{
+	struct io_uring_sqe *sqe;
+	const char *buf;
+	size_t len;
+
+	if (!rh_access_log_next_write(&r->access, r->site, &buf, &len))
+		return;
+	sqe = rh_sq_get(&r->uring, 1);
+	if (!sqe) {
+		rh_access_log_written(&r->access, -EBUSY);
+		return;
+	}
+	/* the file is O_APPEND: offset -1 writes at its end */
+	io_uring_prep_write(sqe, r->site->access_fd, buf, len, -1);
+	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_LOG_WRITE, 0, 0));
 }
 
 static void on_tick(struct rh_ring *r)
 {
 	atomic_store_explicit(&r->heartbeat, r->now, memory_order_relaxed);
 	rh_conns_expire(r);
-	rh_access_log_flush(r);
-	if (r->accept_retry && !r->stopping && r->accepts_armed == 0) {
+	write_access_log(r);
+	if (r->accept_retry && !r->stopping) {
 		r->accept_retry = false;
 		for (size_t li = 0; li < r->srv->listeners.n; li++)
-			arm_accept(r, li);
+			if (!r->accepting[li])
+				arm_accept(r, li);
 	}
 	arm_tick(r);
 }
 
 static void run(struct rh_ring *r)
 {
-	while (!(r->stopping && r->accepts_armed == 0 && atomic_load(&r->n_conns) == 0 &&
+	while (!(r->stopping && !accepting_any(r) && atomic_load(&r->n_conns) == 0 &&
 		 !r->access.writing)) {
 		struct io_uring_cqe *cqe;
 		unsigned head, seen = 0;
@@ -411,7 +425,9 @@ static void run(struct rh_ring *r)
 				on_wake(r);
 				break;
 			case RH_OP_LOG_WRITE:
-				rh_access_log_written(r, cqe->res);
+				rh_access_log_written(&r->access, cqe->res);
+				if (rh_access_log_half_full(&r->access))
+					write_access_log(r);
 				break;
 			case RH_OP_HANDOFF:
 				rh_conn_accepted(r, cqe->res);
@@ -428,6 +444,9 @@ static void run(struct rh_ring *r)
 			seen++;
 		}
 		io_uring_cq_advance(&r->uring, seen);
+		rh_conns_wake(r);
+		if (rh_access_log_half_full(&r->access))
+			write_access_log(r);
 	}
 }
 
@@ -447,20 +466,17 @@ static void pin_to_cpu(struct rh_ring *r)
 static void teardown(struct rh_ring *r)
 {
 	if (r->site)
-		rh_access_log_final_flush(r);
+		rh_access_log_final_flush(&r->access, r->site);
 	rh_access_log_destroy(&r->access);
-	rh_conns_destroy(r);
+	rh_conns_destroy(&r->conns);
 	if (r->uring_ready)
 		io_uring_queue_exit(&r->uring);
 	rh_file_cache_destroy(&r->files);
-	for (unsigned i = 0; i < r->n_pipes; i++) {
-		close(r->pipes[i].rd);
-		close(r->pipes[i].wr);
-	}
-	free(r->pipes);
-	if (r->br)
-		munmap(r->br, r->br_bytes);
-	rh_bufpool_destroy(&r->pool);
+	rh_slab_destroy(&r->exchanges);
+	rh_slab_destroy(&r->heads);
+	rh_slab_destroy(&r->heads_large);
+	free(r->accepting);
+	rh_bufpool_destroy(&r->bufs);
 	if (r->wake_fd >= 0)
 		close(r->wake_fd);
 	rh_site_put(r->site);

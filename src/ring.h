@@ -1,5 +1,7 @@
-/* One worker: a thread pinned to one CPU, owning one io_uring, its
- * buffers, its connections and its open-file cache. */
+/* One worker: a thread pinned to one CPU that owns one io_uring and the
+ * ring's resources -- its buffer pool, connection slab, exchange records,
+ * file cache and access-log buffer, each a type of its own -- and runs
+ * the dispatch loop. */
 #ifndef RH_RING_H
 #define RH_RING_H
 
@@ -12,41 +14,13 @@
 
 #include "access_log.h"
 #include "bufpool.h"
+#include "conn.h"
 #include "file.h"
 #include "http_date.h"
+#include "slab.h"
 
 struct rh_server;
 struct rh_site;
-struct rh_conn;
-
-/* What a completion is for; with the connection index and generation it
- * makes up user_data, so a late completion for a closed slot is dropped. */
-enum rh_op {
-	RH_OP_ACCEPT = 1,
-	RH_OP_RECV,
-	RH_OP_SEND,
-	RH_OP_READ,
-	RH_OP_SPLICE_IN,
-	RH_OP_SPLICE_OUT,
-	RH_OP_TICK,
-	RH_OP_WAKE,
-	RH_OP_LOG_WRITE,
-	RH_OP_HANDOFF,	    /* a connection another ring accepted for this one */
-	RH_OP_HANDOFF_SENT, /* this ring's message to another ring */
-	RH_OP_IGNORE, /* close, cancel: nothing to do on completion */
-};
-
-static inline uint64_t rh_ud(enum rh_op op, uint32_t idx, uint32_t gen)
-{
-	return (uint64_t)op << 56 | (uint64_t)(gen & 0xffffff) << 32 | idx;
-}
-static inline enum rh_op rh_ud_op(uint64_t ud) { return ud >> 56; }
-static inline uint32_t rh_ud_gen(uint64_t ud) { return (ud >> 32) & 0xffffff; }
-static inline uint32_t rh_ud_idx(uint64_t ud) { return (uint32_t)ud; }
-
-struct rh_pipe {
-	int rd, wr;
-};
 
 struct rh_ring {
 	struct rh_server *srv;
@@ -63,33 +37,27 @@ struct rh_ring {
 	struct rh_site *site;
 	_Atomic(struct rh_site *) next_site;
 
-	struct rh_bufpool pool;
-	struct io_uring_buf_ring *br;
-	size_t br_bytes;
-	bool fixed_buffers;
-
-	struct rh_conn *conns;
-	size_t conns_bytes;
-	uint32_t conn_cap, conn_hw, conn_free;
-
+	struct rh_bufpool bufs;
+	bool fixed_buffers; /* the pool is registered: READ_FIXED into it */
+	struct rh_conn_slab conns;
+	struct rh_slab exchanges;
+	struct rh_slab heads, heads_large; /* request heads that arrive in pieces */
 	struct rh_file_cache files;
 	struct rh_access_log access;
-	struct rh_pipe *pipes;
-	unsigned n_pipes, pipes_cap;
-	unsigned pipe_size;
 
 	time_t now; /* CLOCK_MONOTONIC seconds */
 	time_t wall;
 	char date[RH_HTTP_DATE_LEN + 1];
-	/* the 503 sent when no buffer is left, remade each second for its Date;
-	 * two, so that a send still reading last second's is left alone */
-	char overload[2][512];
-	size_t overload_len;
+	/* the 503 for a connection over max_connections, remade each second
+	 * for its Date; two, so that a send still reading last second's is
+	 * left alone */
+	char refusal[2][512];
+	size_t refusal_len;
 	struct __kernel_timespec tick_ts;
 	time_t last_warning;
 
-	unsigned accepts_armed;
-	bool accept_retry; /* re-arm the accepts at the next tick */
+	bool *accepting;    /* per listener: its multishot accept is armed */
+	bool accept_retry;  /* re-arm the accepts that ended, at the next tick */
 	bool stopping;
 	time_t stop_deadline;
 
@@ -106,13 +74,22 @@ void rh_ring_join(struct rh_ring *r);
 /* Main thread: wakes the ring to look at stop and reload requests. */
 void rh_ring_wake(struct rh_ring *r);
 
-/* For conn.c: a free submission queue entry (submitting when full), with
- * room for N linked entries. */
-struct io_uring_sqe *rh_ring_sqe(struct rh_ring *r, unsigned n);
-void rh_ring_recycle(struct rh_ring *r, uint32_t bid);
 /* Rate-limited warning for conditions that can repeat per request. */
-bool rh_ring_may_warn(struct rh_ring *r);
+static inline bool rh_ring_may_warn(struct rh_ring *r)
+{
+	if (r->now == r->last_warning)
+		return false;
+	r->last_warning = r->now;
+	return true;
+}
+
 /* CLOCK_MONOTONIC in microseconds. */
-uint64_t rh_ring_usec(void);
+static inline uint64_t rh_ring_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
+}
 
 #endif

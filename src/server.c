@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "file.h"
 #include "log.h"
 #include "ring.h"
 #include "site.h"
@@ -69,36 +70,63 @@ static int allowed_cpus(int *cpus, int max)
 	return n;
 }
 
-/* Raises the soft descriptor limit to the hard one; derives the
- * connection capacity from it unless max_connections says. Every
- * connection may hold a socket and, while splicing, two pipe ends. The
- * limit is the server's: rings may accept unevenly. */
-static void size_connections(struct rh_server *s)
+/* Descriptors that do not grow with the connections: per ring its cached
+ * files, the ring, its eventfd; for the server the listeners, the log
+ * files, systemd's sockets, and some headroom for what the C library
+ * opens (the journal socket, /etc/mime.types at reload). */
+static uint64_t fixed_descriptors(const struct rh_server *s, unsigned n_rings)
+{
+	return (uint64_t)n_rings * (RH_FILE_CACHE_ENTRIES + 2) + s->listeners.n + 64;
+}
+
+/* Raises the soft descriptor limit to the hard one and derives the
+ * connection capacity from it: a connection holds one descriptor, its
+ * socket (files are the cache's, bodies go by sendfile without pipes).
+ * A max_connections the limit cannot carry is an error, not a surprise
+ * under load. The limit is the server's: rings may accept unevenly. */
+static int size_connections(struct rh_server *s, unsigned n_rings)
 {
 	struct rlimit rl;
-	uint64_t total = s->cfg->max_connections;
+	uint64_t fixed = fixed_descriptors(s, n_rings), avail;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if (!total) {
-		getrlimit(RLIMIT_NOFILE, &rl);
-		total = rl.rlim_cur > 256 ? (rl.rlim_cur - 128) / 2 : 64;
+	getrlimit(RLIMIT_NOFILE, &rl);
+	avail = rl.rlim_cur > fixed ? rl.rlim_cur - fixed : 0;
+	if (s->cfg->max_connections > avail) {
+		rh_err("max_connections: %u connections need %llu descriptors with %u rings, but "
+		       "RLIMIT_NOFILE is %llu (raise LimitNOFILE= or lower max_connections)",
+		       s->cfg->max_connections, (unsigned long long)(s->cfg->max_connections + fixed),
+		       n_rings, (unsigned long long)rl.rlim_cur);
+		return -1;
 	}
-	s->max_conns = total > (1u << 20) ? 1u << 20 : total;
+	if (!s->cfg->max_connections && avail < 16) {
+		rh_err("RLIMIT_NOFILE is %llu: too low for %u rings (at least %llu needed)",
+		       (unsigned long long)rl.rlim_cur, n_rings, (unsigned long long)fixed + 16);
+		return -1;
+	}
+	avail = s->cfg->max_connections ? s->cfg->max_connections : avail;
+	s->max_conns = avail > (1u << 20) ? 1u << 20 : avail;
+	return 0;
 }
 
-/* Buffers per ring: about 8 MiB for responses and partial requests and
- * 2 MiB for receives, whatever buffer_size is. */
+/* Buffers per ring: buffer_count, or about 8 MiB for file chunks and
+ * partial requests, and 2 MiB for receives, whatever buffer_size is. */
 static void size_buffers(struct rh_server *s)
 {
 	unsigned size = s->cfg->buffer_size, owned = (8u << 20) / size, provided = 1;
 
 	s->buffers_owned = owned < 16 ? 16 : owned > 512 ? 512 : owned;
+	if (s->cfg->buffer_count)
+		s->buffers_owned = s->cfg->buffer_count;
 	while (provided * 2 * size <= (2u << 20) && provided < 128)
 		provided *= 2;
 	s->buffers_provided = provided < 8 ? 8 : provided;
+	if (s->cfg->buffer_count) /* a small pool stays small */
+		while (s->buffers_provided > 4 && s->buffers_provided >= s->cfg->buffer_count)
+			s->buffers_provided /= 2;
 }
 
 /* After binding and before anything else: the rings, their kernel threads
@@ -150,16 +178,18 @@ static int start_rings(struct rh_server *s)
 {
 	int cpus[CPU_SETSIZE];
 	int n_cpus = allowed_cpus(cpus, CPU_SETSIZE);
-	unsigned started = 0;
+	unsigned started = 0, n_rings;
 
 	if (n_cpus <= 0)
 		cpus[0] = 0, n_cpus = 1;
-	s->n_rings = s->cfg->cpu_limit ? s->cfg->cpu_limit : (unsigned)n_cpus;
-	size_connections(s);
+	n_rings = s->cfg->cpu_limit ? s->cfg->cpu_limit : (unsigned)n_cpus;
+	if (size_connections(s, n_rings) < 0)
+		return -1;
 	size_buffers(s);
-	s->rings = calloc(s->n_rings, sizeof *s->rings);
+	s->rings = calloc(n_rings, sizeof *s->rings);
 	if (!s->rings)
 		return -1;
+	s->n_rings = n_rings;
 	for (unsigned i = 0; i < s->n_rings; i++) {
 		struct rh_ring *r = &s->rings[i];
 		r->srv = s;

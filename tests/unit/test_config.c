@@ -65,7 +65,7 @@ int main(void)
 	}
 	rh_config_free(cfg);
 
-	cfg = load("cpu_limit = 2;\nenable_sq_poll = true;\nindex = [\"a.htm\", \"b.html\"];\n"
+	cfg = load("document_root = \"/tmp\";\ncpu_limit = 2;\nenable_sq_poll = true;\nindex = [\"a.htm\", \"b.html\"];\n"
 		   "types = { md = \"text/markdown\"; };\nlog_level = \"debug\";\n"
 		   "access_log = \"journal\";\nlisten = [\"127.0.0.1:0\"];\n", err, sizeof err);
 	CHECK(cfg != NULL);

@@ -107,7 +107,7 @@ int main(void)
 	CHECK(cfg != NULL);
 	site = rh_site_new(cfg, err, sizeof err);
 	CHECK(site != NULL);
-	rh_file_cache_init(&cache, 4);
+	rh_file_cache_init(&cache, 4, 1 << 20, 1 << 16);
 
 	CHECK_INT(get(&cache, site, "/", "home"), 200);
 	CHECK_INT(get(&cache, site, "/index.html", "home"), 200);

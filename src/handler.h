@@ -1,0 +1,44 @@
+/* The static-file handler: a parsed request and the site become a
+ * response plan -- the status and head fields, and which bytes of which
+ * file make the body. It does no I/O but the file cache's look-ups, so C
+ * unit tests check it without sockets. */
+#ifndef RH_HANDLER_H
+#define RH_HANDLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "http_parse.h"
+#include "http_resp.h"
+
+struct rh_site;
+struct rh_file;
+struct rh_file_cache;
+
+struct rh_handler_env {
+	const struct rh_site *site;
+	struct rh_file_cache *files;
+	time_t now;	  /* CLOCK_MONOTONIC seconds: the cache's revalidation clock */
+	const char *date; /* HTTP-date of now */
+};
+
+struct rh_plan {
+	/* the head; its strings point into the request's bytes, the file
+	 * and the environment, so it is written out before those change */
+	struct rh_resp resp;
+	bool error;	      /* resp is an error response: it carries its own short body */
+	bool close;	      /* the request's framing is lost: answer, then close */
+	struct rh_file *file; /* referenced when the body comes from a file */
+	uint64_t body_off, body_len;
+	const char *problem;  /* for a 5xx: what went wrong, for the log */
+};
+
+/* Plans the answer to REQ, or to a request whose head could not be parsed
+ * when PARSE_STATUS is an error status (REQ is then unused). KEEP_ALIVE:
+ * whether the connection may stay open after it. Never fails: every
+ * outcome is a plan. The caller drops plan->file with rh_file_put. */
+void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, int parse_status,
+	       bool keep_alive, struct rh_plan *plan);
+
+#endif

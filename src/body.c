@@ -12,7 +12,7 @@
 #define PAGE 4096
 /* Bytes one connection may sendfile before the ring's other connections
  * get their turn (it then waits for POLLOUT, which fires at once). */
-#define SENDFILE_TURN (1u << 20)
+#define SENDFILE_TURN (256u << 10)
 
 static enum rh_tx_status submit(struct rh_conn *c, struct io_uring_sqe *sqe, enum rh_op op)
 {

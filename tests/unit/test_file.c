@@ -73,6 +73,47 @@ static void test_decode(void)
 	CHECK_INT(rh_path_decode("/0123456789abcdef", 17, out, sizeof out), -1);
 }
 
+/* The bytes of small files are kept in memory within the cache's bounds,
+ * and a file rewritten in place is seen at the next second's check. */
+static void test_memory(struct rh_site *site)
+{
+	struct rh_file_cache c;
+	struct rh_file *f;
+	char big[300];
+
+	memset(big, 'b', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	write_file("m1.txt", "first");
+	write_file("m2.txt", "other");
+	write_file("big.txt", big);
+	rh_file_cache_init(&c, 8, 10, 200); /* 10 bytes in all, files up to 200 */
+
+	CHECK_INT(rh_file_get(&c, site, "/m1.txt", 7, 1, &f), 200);
+	CHECK(f->data && !memcmp(f->data, "first", 5));
+	CHECK_INT(c.data_bytes, 5);
+	rh_file_put(f);
+	CHECK_INT(rh_file_get(&c, site, "/big.txt", 8, 1, &f), 200);
+	CHECK(f->data == NULL); /* over file_cache_max_file: sent from its descriptor */
+	rh_file_put(f);
+	CHECK_INT(rh_file_get(&c, site, "/m2.txt", 7, 1, &f), 200);
+	CHECK(f->data && !memcmp(f->data, "other", 5));
+	rh_file_put(f);
+	CHECK_INT(c.data_bytes, 10);
+
+	/* same size, new bytes: seen at the next second's check */
+	write_file("m1.txt", "FIRST");
+	CHECK_INT(rh_file_get(&c, site, "/m1.txt", 7, 2, &f), 200);
+	CHECK(f->data && !memcmp(f->data, "FIRST", 5));
+	rh_file_put(f);
+	/* a third small file does not fit beside the two: the oldest makes room */
+	write_file("m3.txt", "third");
+	CHECK_INT(rh_file_get(&c, site, "/m3.txt", 7, 2, &f), 200);
+	CHECK(f->data && !memcmp(f->data, "third", 5));
+	rh_file_put(f);
+	CHECK(c.data_bytes <= 10);
+	rh_file_cache_destroy(&c);
+}
+
 int main(void)
 {
 	char err[256], conf[96];
@@ -141,6 +182,7 @@ int main(void)
 	}
 
 	rh_file_cache_destroy(&cache);
+	test_memory(site);
 	rh_site_put(site);
 	{
 		char cmd[200];

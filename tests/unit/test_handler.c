@@ -1,0 +1,199 @@
+/* The handler's response plans, one for every status it produces: no
+ * sockets, a real document root and the real file cache. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "file.h"
+#include "handler.h"
+#include "http_parse.h"
+#include "site.h"
+
+static char root[64];
+static struct rh_handler_env env;
+
+static void write_file(const char *rel, const char *text)
+{
+	char p[256];
+	FILE *f;
+
+	snprintf(p, sizeof p, "%s/%s", root, rel);
+	f = fopen(p, "w");
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Plans the answer to the raw request head RAW. */
+static struct rh_plan plan_for(const char *raw)
+{
+	struct rh_request req;
+	struct rh_plan plan;
+	ssize_t n = rh_http_parse(raw, strlen(raw), 16384, &req);
+
+	CHECK(n != 0);
+	rh_handle(&env, &req, n < 0 ? -n : 0, n > 0 && req.keep_alive, &plan);
+	return plan;
+}
+
+/* The status of the plan for RAW, its file reference dropped. */
+static int status_of(const char *raw)
+{
+	struct rh_plan plan = plan_for(raw);
+
+	if (plan.file)
+		rh_file_put(plan.file);
+	return plan.resp.status;
+}
+
+static void test_file_plans(void)
+{
+	struct rh_plan p = plan_for("GET /ten.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	char req[256];
+
+	CHECK_INT(p.resp.status, 200);
+	CHECK(!p.error && !p.close && p.resp.keep_alive);
+	CHECK(p.file != NULL);
+	CHECK_INT(p.body_off, 0);
+	CHECK_INT(p.body_len, 10);
+	CHECK_INT(p.resp.content_length, 10);
+	CHECK_STR(p.resp.content_type, "text/plain");
+	CHECK(p.file->data && !memcmp(p.file->data, "0123456789", 10)); /* from memory */
+	snprintf(req, sizeof req, "GET /ten.txt HTTP/1.1\r\nHost: t\r\nIf-None-Match: %.*s\r\n\r\n",
+		 (int)p.resp.etag.len, p.resp.etag.p);
+	rh_file_put(p.file);
+
+	p = plan_for(req);
+	CHECK_INT(p.resp.status, 304);
+	CHECK_INT(p.body_len, 0);
+	CHECK(p.resp.content_type == NULL);
+	rh_file_put(p.file);
+
+	p = plan_for("HEAD /ten.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 200);
+	CHECK_INT(p.body_len, 0);		  /* HEAD: no body */
+	CHECK_INT(p.resp.content_length, 10); /* announced all the same */
+	CHECK(p.resp.head_only);
+	rh_file_put(p.file);
+
+	p = plan_for("GET /ten.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=2-4\r\n\r\n");
+	CHECK_INT(p.resp.status, 206);
+	CHECK_INT(p.body_off, 2);
+	CHECK_INT(p.body_len, 3);
+	CHECK(p.resp.ranged && p.resp.first == 2 && p.resp.last == 4 && p.resp.size == 10);
+	rh_file_put(p.file);
+
+	p = plan_for("GET /ten.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=10-\r\n\r\n");
+	CHECK_INT(p.resp.status, 416);
+	CHECK(p.error && p.file == NULL && p.resp.size == 10);
+
+	p = plan_for("GET /index.txt/ HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 404);
+
+	/* an index file's own name gives its type */
+	p = plan_for("GET /d/ HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 200);
+	CHECK_STR(p.resp.content_type, "text/plain");
+	rh_file_put(p.file);
+}
+
+static void test_other_plans(void)
+{
+	struct rh_plan p = plan_for("GET /d?x=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+
+	CHECK_INT(p.resp.status, 301);
+	CHECK(!p.error && p.file == NULL);
+	CHECK(p.resp.location.len == 2 && !memcmp(p.resp.location.p, "/d", 2));
+	CHECK(p.resp.location_has_query);
+
+	p = plan_for("OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 204);
+	CHECK(p.resp.allow && !p.error);
+
+	p = plan_for("DELETE /ten.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 405);
+	CHECK(p.error && !p.close);
+
+	CHECK_INT(status_of("GET /missing HTTP/1.1\r\nHost: t\r\n\r\n"), 404);
+	CHECK_INT(status_of("GET /empty/ HTTP/1.1\r\nHost: t\r\n\r\n"), 403);
+	CHECK_INT(status_of("GET /locked.txt HTTP/1.1\r\nHost: t\r\n\r\n"),
+		  geteuid() == 0 ? 200 : 403);
+
+	/* a path that does not decode: answered, then the connection closes */
+	p = plan_for("GET /a%zz HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 400);
+	CHECK(p.error && p.close && !p.resp.keep_alive);
+
+	/* heads that did not parse */
+	p = plan_for("GET / HTTP/1.1\r\n\r\n");
+	CHECK_INT(p.resp.status, 400);
+	CHECK(p.error && p.close);
+	CHECK_INT(status_of("GET / HTTP/2.0\r\nHost: t\r\n\r\n"), 505);
+	CHECK_INT(status_of("GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
+}
+
+/* No descriptor left for a file not open yet: 503, with what went wrong. */
+static void test_out_of_descriptors(void)
+{
+	struct rlimit saved, low;
+	struct rh_plan p;
+	int probe = dup(0);
+
+	getrlimit(RLIMIT_NOFILE, &saved);
+	low = (struct rlimit){ probe, saved.rlim_max };
+	close(probe);
+	setrlimit(RLIMIT_NOFILE, &low);
+	while (dup(0) >= 0)
+		;
+	p = plan_for("GET /other.txt HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 503);
+	CHECK(p.error && p.problem != NULL);
+	setrlimit(RLIMIT_NOFILE, &saved);
+}
+
+int main(void)
+{
+	char err[256], conf[96], dir[96];
+	struct rh_file_cache cache;
+	struct rh_config *cfg;
+	struct rh_site *site;
+	FILE *f;
+
+	strcpy(root, "/tmp/rh-handler-XXXXXX");
+	mkdtemp(root);
+	write_file("ten.txt", "0123456789");
+	write_file("other.txt", "other");
+	write_file("locked.txt", "locked");
+	snprintf(dir, sizeof dir, "%s/locked.txt", root);
+	chmod(dir, 0);
+	snprintf(dir, sizeof dir, "%s/d", root);
+	mkdir(dir, 0755);
+	write_file("d/index.txt", "an index");
+	snprintf(dir, sizeof dir, "%s/empty", root);
+	mkdir(dir, 0755);
+
+	snprintf(conf, sizeof conf, "%s.conf", root);
+	f = fopen(conf, "w");
+	fprintf(f, "document_root = \"%s\";\nindex = [\"index.html\", \"index.txt\"];\n", root);
+	fclose(f);
+	cfg = rh_config_load(conf, NULL, err, sizeof err);
+	CHECK(cfg != NULL);
+	site = rh_site_new(cfg, err, sizeof err);
+	CHECK(site != NULL);
+	rh_file_cache_init(&cache, 16, 1 << 20, 1 << 16);
+	env = (struct rh_handler_env){ site, &cache, 1, "Tue, 01 Dec 2026 00:00:00 GMT" };
+
+	test_file_plans();
+	test_other_plans();
+	test_out_of_descriptors();
+
+	rh_file_cache_destroy(&cache);
+	rh_site_put(site);
+	unlink(conf);
+	printf("handler: %d checks, %d failed\n", check_count, check_failures);
+	return check_failures != 0;
+}

@@ -4,6 +4,7 @@
 # `make check` (it needs wrk, nginx and lighttpd and takes minutes):
 #   make bench
 #   make bench BENCH_FLAGS="--rounds 3 --variant 'splice64k=splice_threshold = 65536;'"
+#   make bench BENCH_FLAGS="--rounds 1 --workloads c1k,crowd,slow"
 # `tests/bench/run --help` explains the workloads and options.
 EXTRA_DIST += tests/bench/run
 

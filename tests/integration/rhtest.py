@@ -549,3 +549,288 @@ def python_exec_wrapper(env_pid_vars=(), dup_to_3=None):
             "os.execv(sys.argv[3],sys.argv[3:])\n")
     return [sys.executable, "-c", code,
             str(-1 if dup_to_3 is None else dup_to_3), ",".join(env_pid_vars)]
+
+
+# ------------------------------------------------- crowds and resource limits
+
+def raise_nofile(want=None):
+    """Raise this process's soft RLIMIT_NOFILE to WANT (default: the hard
+    limit), capped by the hard limit; returns the new soft limit. Servers
+    started afterwards inherit it."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if want is None else want
+    if hard != resource.RLIM_INFINITY:
+        target = min(target, hard)
+    if target > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+class LimitedServer(Server):
+    """A Server whose process starts with the resource limits RLIMITS,
+    {resource.RLIMIT_*: (soft, hard)}, set between fork and exec."""
+
+    def __init__(self, command, conf_path, rlimits, env=None, pass_fds=()):
+        super().__init__(command, conf_path, env, pass_fds)
+        self.rlimits = dict(rlimits)
+
+    def _set_limits(self):
+        import resource
+        for which, limits in self.rlimits.items():
+            resource.setrlimit(which, limits)
+
+    def start(self, wait_ready=True):
+        self.proc = subprocess.Popen(self.command, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                     env=self.env, pass_fds=self.pass_fds,
+                                     preexec_fn=self._set_limits)
+        self.reader = threading.Thread(target=self._pump, daemon=True)
+        self.reader.start()
+        if wait_ready:
+            self.wait_ready()
+        return self
+
+
+def new_limited(pool, settings, rlimits, args=()):
+    """Like ServerPool.new, for a LimitedServer (not started yet)."""
+    d = os.path.join(pool.workdir, f"server{len(pool.servers)}")
+    os.makedirs(d, exist_ok=True)
+    conf = os.path.join(d, "ringhttpd.conf")
+    srv = LimitedServer([pool.binary, "-c", conf, *args], conf, rlimits)
+    srv.write_conf(settings)
+    pool.servers.append(srv)
+    return srv
+
+
+def descriptor_count(pid):
+    """Open descriptors of process PID."""
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def iou_wrk_threads(pid):
+    """io_uring io-wq worker threads (iou-wrk-*) of process PID."""
+    return sum(1 for name in thread_names(pid) if name.startswith("iou-wrk"))
+
+
+def parse_head(raw_head):
+    """A Response (empty body) from a raw head ending in CRLF CRLF, with
+    the checks Client.response makes of a head."""
+    lines = raw_head[:-4].split(b"\r\n")
+    m = STATUS_LINE_RE.match(lines[0])
+    assert m, f"bad status line in {raw_head!r}"
+    headers = []
+    for line in lines[1:]:
+        h = HEADER_LINE_RE.match(line)
+        assert h, f"bad header line {line!r} in {raw_head!r}"
+        headers.append((h.group(1).decode(), h.group(2).decode()))
+    resp = Response(int(m.group(1)), m.group(2).decode(), headers, b"", raw_head, None)
+    cl = resp.header("Content-Length")
+    if cl is not None:
+        assert re.fullmatch(r"[0-9]+", cl), resp
+        resp.length = int(cl)
+    return resp
+
+
+class Crowd:
+    """N connections to one port, driven together through one selector
+    (epoll): no thread per connection. Connections are opened one after
+    the other (the server's listen backlog holds those it has not accepted
+    yet), then made nonblocking. RCVBUF sets SO_RCVBUF before connecting
+    (a small one keeps what a client that does not read can hold small)."""
+
+    def __init__(self, port, n, host="127.0.0.1", rcvbuf=None, timeout=IO_TIMEOUT):
+        import selectors
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socks = []
+        self.partial = {}
+        self.leftover = {}      # index: bytes read past the last response
+        self.selectors = selectors
+        try:
+            for _ in range(n):
+                s = socket.socket(family, socket.SOCK_STREAM)
+                self.socks.append(s)
+                if rcvbuf:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+                s.settimeout(timeout)
+                s.connect((host, port))
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                s.setblocking(False)
+        except BaseException:
+            self.close()
+            raise
+
+    def __len__(self):
+        return len(self.socks)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self, which=None, reset=True):
+        """Close the connections (indices WHICH, default all), with an RST
+        by default so that no TIME_WAIT is left behind."""
+        idx = range(len(self.socks)) if which is None else which
+        for i in idx:
+            s = self.socks[i]
+            if s.fileno() < 0:
+                continue
+            if reset:
+                try:
+                    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+                except OSError:
+                    pass
+            s.close()
+
+    def send(self, data, which=None, timeout=IO_TIMEOUT):
+        """Send DATA (bytes, or a function of the index giving bytes) on
+        every connection (or those in WHICH); returns {index: error} for
+        those that could not take it (reset or closed by the server)."""
+        sel = self.selectors.DefaultSelector()
+        idx = range(len(self.socks)) if which is None else which
+        errors, left = {}, {}
+        for i in idx:
+            left[i] = memoryview(data(i) if callable(data) else data)
+        deadline = time.monotonic() + timeout
+        try:
+            for i in list(left):
+                if not self._push(i, left, errors):
+                    sel.register(self.socks[i], self.selectors.EVENT_WRITE, i)
+            while left:
+                rest = deadline - time.monotonic()
+                assert rest > 0, f"timed out sending to {len(left)} connections"
+                for key, _ in sel.select(rest):
+                    if self._push(key.data, left, errors):
+                        sel.unregister(key.fileobj)
+        finally:
+            sel.close()
+        return errors
+
+    def _push(self, i, left, errors):
+        try:
+            n = self.socks[i].send(left[i], socket.MSG_NOSIGNAL)
+        except BlockingIOError:
+            return False
+        except OSError as e:
+            errors[i] = f"{type(e).__name__}: {e}"
+            del left[i]
+            return True
+        left[i] = left[i][n:]
+        if not left[i]:
+            del left[i]
+            return True
+        return False
+
+    def responses(self, which=None, timeout=IO_TIMEOUT, head=False, keep_body=False,
+                  max_body=None):
+        """Read one response on every connection (or those in WHICH) until
+        all are complete or TIMEOUT passes. Returns {index: Response or a
+        string saying what went wrong}; a timed-out one is read on by the
+        next call, the others are over. Each Response gets .sha (sha256 of
+        the body read) and .got (body bytes read); its .body holds the
+        bytes only with KEEP_BODY. MAX_BODY: read at most that many body
+        bytes. HEAD: the requests were HEAD."""
+        sel = self.selectors.DefaultSelector()
+        idx = list(range(len(self.socks)) if which is None else which)
+        # a response not complete at TIMEOUT is taken up again by the next call
+        state = self.partial
+        for i in idx:
+            state.setdefault(i, [bytearray(), None, None])     # buffer, response, hash
+        done = {}
+        deadline = time.monotonic() + timeout
+        try:
+            for i in idx:
+                sel.register(self.socks[i], self.selectors.EVENT_READ, i)
+            while len(done) < len(idx):
+                rest = deadline - time.monotonic()
+                if rest <= 0:
+                    break
+                for key, _ in sel.select(min(rest, 1.0)):
+                    i = key.data
+                    if self._read(i, state[i], done, head, keep_body, max_body):
+                        sel.unregister(key.fileobj)
+        finally:
+            sel.close()
+        for i in idx:
+            if i in done:
+                del state[i]
+            else:
+                buf, resp, _ = state[i]
+                what = "a response head" if resp is None else f"{resp.length} body bytes"
+                done[i] = (f"timed out after {timeout}s waiting for {what}; "
+                           f"have {bytes(buf[:120])!r}")
+        return done
+
+    def _read(self, i, st, done, head, keep_body, max_body):
+        buf, resp, h = st
+        try:
+            chunk = self.socks[i].recv(1 << 18)
+        except BlockingIOError:
+            return False
+        except OSError as e:
+            done[i] = f"{type(e).__name__} after {bytes(buf[:120])!r}"
+            return True
+        if not chunk:
+            what = "closed before a response head" if resp is None else \
+                f"closed after {resp.got} of {resp.length} body bytes"
+            done[i] = f"{what}; have {bytes(buf[:120])!r}"
+            return True
+        buf += chunk
+        if resp is None:
+            end = buf.find(b"\r\n\r\n")
+            if end < 0:
+                if len(buf) > MAX_HEAD:
+                    done[i] = f"response head too long: {bytes(buf[:120])!r}"
+                    return True
+                return False
+            try:
+                resp = parse_head(bytes(buf[:end + 4]))
+                if not (head or resp.status in (204, 304) or resp.status < 200):
+                    assert resp.length is not None, f"no Content-Length: {resp.head!r}"
+                else:
+                    resp.length = resp.length if head else 0
+            except AssertionError as e:
+                done[i] = str(e)
+                return True
+            del buf[:end + 4]
+            resp.got = 0
+            resp.want = 0 if head else resp.length if max_body is None \
+                else min(resp.length, max_body)
+            h = hashlib.sha256()
+            st[1], st[2] = resp, h
+        take = bytes(buf[:resp.want - resp.got])
+        del buf[:len(take)]
+        h.update(take)
+        resp.got += len(take)
+        if keep_body:
+            resp.body += take
+        if resp.got < resp.want:
+            return False
+        resp.sha = h.hexdigest()
+        self.leftover[i] = bytes(buf)
+        try:
+            check_common(resp)
+        except AssertionError as e:
+            done[i] = str(e)
+            return True
+        done[i] = resp
+        return True
+
+    def queued(self, i):
+        """Bytes that arrived on connection I and are not read yet."""
+        import fcntl
+        import termios
+        import struct
+        raw = fcntl.ioctl(self.socks[i].fileno(), termios.FIONREAD, b"\0\0\0\0")
+        return struct.unpack("i", raw)[0]
+
+    def peek(self, i, n=4096):
+        """Up to N bytes that arrived on connection I, left unread."""
+        try:
+            return self.socks[i].recv(n, socket.MSG_PEEK)
+        except BlockingIOError:
+            return b""
+        except OSError:
+            return b""

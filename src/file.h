@@ -15,7 +15,7 @@
 
 struct rh_site;
 
-/* Open files each ring's cache keeps: part of the descriptor budget. */
+/* The most open files a ring's cache keeps: part of the descriptor budget. */
 #define RH_FILE_CACHE_ENTRIES 1024
 
 struct rh_file {

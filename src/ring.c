@@ -168,7 +168,7 @@ static int setup(struct rh_ring *r)
 	rh_slab_init(&r->heads_large, cfg->buffer_size);
 	r->accepting = calloc(s->listeners.n ? s->listeners.n : 1, sizeof *r->accepting);
 	if ((ret = rh_conns_init(&r->conns, s->max_conns)) < 0 ||
-	    (ret = rh_file_cache_init(&r->files, RH_FILE_CACHE_ENTRIES, cfg->file_cache_size,
+	    (ret = rh_file_cache_init(&r->files, s->file_cache_entries, cfg->file_cache_size,
 				      cfg->file_cache_max_file)) < 0 ||
 	    (ret = rh_access_log_init(&r->access)) < 0 || !r->accepting)
 		return fail(r, -ENOMEM, "out of memory");

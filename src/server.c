@@ -71,29 +71,38 @@ static int allowed_cpus(int *cpus, int max)
 }
 
 /* Descriptors that do not grow with the connections: per ring its cached
- * files, the ring, its eventfd; for the server the listeners, the log
- * files, systemd's sockets, and some headroom for what the C library
- * opens (the journal socket, /etc/mime.types at reload). */
+ * files, the ring and its eventfd; for the server the listeners, and
+ * headroom for the rest (log files and document roots, two of each during
+ * a reload, the journal socket, /etc/mime.types at reload). */
+#define HEADROOM_DESCRIPTORS 16
+
 static uint64_t fixed_descriptors(const struct rh_server *s, unsigned n_rings)
 {
-	return (uint64_t)n_rings * (RH_FILE_CACHE_ENTRIES + 2) + s->listeners.n + 64;
+	return (uint64_t)n_rings * (s->file_cache_entries + 2) + s->listeners.n +
+	       HEADROOM_DESCRIPTORS;
 }
 
-/* Raises the soft descriptor limit to the hard one and derives the
- * connection capacity from it: a connection holds one descriptor, its
- * socket (files are the cache's, bodies go by sendfile without pipes).
+/* Raises the soft descriptor limit to the hard one and divides it: each
+ * ring's file cache keeps open at most a quarter of it (up to
+ * RH_FILE_CACHE_ENTRIES), and the connections get the rest, one
+ * descriptor each, their socket (bodies go by sendfile, without pipes).
  * A max_connections the limit cannot carry is an error, not a surprise
- * under load. The limit is the server's: rings may accept unevenly. */
+ * under load, so accept never meets EMFILE from the server's own use. The
+ * limit is the server's: rings may accept unevenly. */
 static int size_connections(struct rh_server *s, unsigned n_rings)
 {
 	struct rlimit rl;
-	uint64_t fixed = fixed_descriptors(s, n_rings), avail;
+	uint64_t fixed, avail, entries;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	getrlimit(RLIMIT_NOFILE, &rl);
+	entries = rl.rlim_cur / 4 / n_rings;
+	s->file_cache_entries = entries < 16 ? 16 : entries > RH_FILE_CACHE_ENTRIES
+							 ? RH_FILE_CACHE_ENTRIES : entries;
+	fixed = fixed_descriptors(s, n_rings);
 	avail = rl.rlim_cur > fixed ? rl.rlim_cur - fixed : 0;
 	if (s->cfg->max_connections > avail) {
 		rh_err("max_connections: %u connections need %llu descriptors with %u rings, but "

@@ -26,6 +26,7 @@ struct rh_server {
 	uint32_t max_conns;	   /* for the whole server: every ring's slab can hold them all */
 	atomic_uint open_conns;
 	unsigned buffers_provided, buffers_owned;
+	unsigned file_cache_entries; /* per ring: open files it may keep */
 	atomic_bool stopping;
 
 	/* start-up handshake between the main thread and the rings */

@@ -79,7 +79,8 @@ struct rh_ranges {
  * RH_MAX_RANGES_CAP satisfiable ranges, or, after unsatisfiable ranges are
  * dropped and overlapping or close ones merged, more than MAX_RANGES parts
  * (at most RH_MAX_RANGES_CAP) or more bytes than SIZE: never an answer
- * larger than the whole. */
+ * larger than the whole. MAX_RANGES 1 allows no multipart answer, 0 no
+ * partial one at all. */
 enum rh_range rh_ranges_parse(struct rh_str range, uint64_t size, unsigned max_ranges,
 			      struct rh_ranges *out);
 

@@ -37,7 +37,9 @@ struct rh_request {
 	struct rh_str port;
 	bool has_content_length;
 	uint64_t content_length;
-	bool chunked;	      /* Transfer-Encoding: chunked, the only coding */
+	/* Transfer-Encoding: chunked, the only coding: a body follows the
+	 * head, framed as rh_chunked_feed (http_chunked.h) reads it */
+	bool chunked;
 	bool expect_continue; /* Expect: 100-continue, on HTTP/1.1 only */
 	/* conditionals as sent; when a field is repeated, the last line wins */
 	struct rh_str if_match;

@@ -26,9 +26,24 @@ struct rh_request {
 	bool has_query;
 	unsigned version; /* 10 or 11 */
 	bool keep_alive;  /* the version's default, adjusted by Connection */
-	bool has_host;
+	bool has_host;	  /* a Host header field was sent */
+	/* The authority the request is for: that of an absolute-form target,
+	 * else the Host field's value. host is the uri-host without the port
+	 * (an IP-literal keeps its brackets, letters keep their case); port is
+	 * the digits after ':' (p is NULL without a ':'). All p are NULL for an
+	 * HTTP/1.0 request without Host. */
+	struct rh_str authority;
+	struct rh_str host;
+	struct rh_str port;
 	bool has_content_length;
 	uint64_t content_length;
+	/* Transfer-Encoding: chunked, the only coding: a body follows the
+	 * head, framed as rh_chunked_feed (http_chunked.h) reads it */
+	bool chunked;
+	bool expect_continue; /* Expect: 100-continue, on HTTP/1.1 only */
+	/* conditionals as sent; when a field is repeated, the last line wins */
+	struct rh_str if_match;
+	struct rh_str if_unmodified_since;
 	struct rh_str if_none_match;
 	struct rh_str if_modified_since;
 	struct rh_str range;
@@ -38,8 +53,18 @@ struct rh_request {
 
 /* Parses the request head at the start of BUF[0..LEN). Returns its length
  * in bytes when complete, 0 when more bytes are needed, or minus the HTTP
- * status to answer: -400 malformed, -414 request line too long, -431 head
- * larger than MAX_HEAD, -501 Transfer-Encoding, -505 unsupported version. */
+ * status to answer:
+ *   -400 malformed: syntax, a request line too long because of its method,
+ *        an HTTP/1.1 request without Host, several Host lines or an invalid
+ *        Host or target authority, Transfer-Encoding with Content-Length or
+ *        in HTTP/1.0, chunked not the last coding or repeated, conflicting
+ *        Content-Length values;
+ *   -414 request target too long;
+ *   -417 an expectation other than 100-continue;
+ *   -431 head larger than MAX_HEAD;
+ *   -501 a transfer coding other than chunked;
+ *   -505 unsupported version.
+ * A 400 takes precedence over 501, which takes precedence over 417. */
 ssize_t rh_http_parse(const char *buf, size_t len, size_t max_head, struct rh_request *req);
 
 #endif

@@ -1,9 +1,11 @@
-# C unit tests of the pure parts: parser, conditions and ranges, MIME
-# types, configuration errors, path resolution and the file cache, and
-# the handler's response plans.
+# C unit tests of the pure parts: parser, conditions and ranges, chunked
+# bodies, path normalization, MIME types, configuration errors, path
+# resolution and the file cache, and the handler's response plans.
 unit_tests = \
 	tests/unit/test_http_parse \
 	tests/unit/test_http_cond \
+	tests/unit/test_http_chunked \
+	tests/unit/test_path \
 	tests/unit/test_mime \
 	tests/unit/test_config \
 	tests/unit/test_file \
@@ -13,6 +15,8 @@ TESTS += $(unit_tests)
 EXTRA_DIST += tests/unit/check.h
 tests_unit_test_http_parse_LDADD = $(RH_LIBS)
 tests_unit_test_http_cond_LDADD = $(RH_LIBS)
+tests_unit_test_http_chunked_LDADD = $(RH_LIBS)
+tests_unit_test_path_LDADD = $(RH_LIBS)
 tests_unit_test_mime_LDADD = $(RH_LIBS)
 tests_unit_test_config_LDADD = $(RH_LIBS)
 tests_unit_test_file_LDADD = $(RH_LIBS)

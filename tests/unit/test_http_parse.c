@@ -85,8 +85,224 @@ static void test_malformed(void)
 			fprintf(stderr, "case %zu: got %zd\n", i, n);
 		CHECK_INT(n, -400);
 	}
-	CHECK_INT(parse("GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n", &req),
+}
+
+#define HEAD11 "POST / HTTP/1.1\r\nHost: h\r\n"
+
+static void test_transfer_encoding(void)
+{
+	static const struct {
+		const char *te;
+		int want; /* 1: chunked */
+	} cases[] = {
+		{ "chunked", 1 },
+		{ "Chunked", 1 },
+		{ " chunked ", 1 },
+		{ ", chunked", 1 }, /* empty list elements are allowed */
+		{ "chunked,", 1 },
+		{ "gzip", -501 },
+		{ "gzip, chunked", -501 },
+		{ "gzip;q=1, chunked", -501 },
+		{ "identity", -501 },
+		{ "chunked, gzip", -400 }, /* chunked not last */
+		{ "chunked, chunked", -400 },
+		{ "chunked;x=1", -400 },   /* chunked has no parameters */
+		{ "chunked x", -400 },
+		{ "", -400 },
+		{ ",", -400 },
+		{ "chu\"nked", -400 },
+	};
+	struct rh_request req;
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		ssize_t n;
+
+		snprintf(buf, sizeof buf, HEAD11 "Transfer-Encoding: %s\r\n\r\n", cases[i].te);
+		n = parse(buf, &req);
+		if (cases[i].want == 1) {
+			CHECK_INT(n, strlen(buf));
+			CHECK(req.chunked);
+		} else {
+			if (n != cases[i].want)
+				fprintf(stderr, "TE \"%s\"\n", cases[i].te);
+			CHECK_INT(n, cases[i].want);
+		}
+	}
+	/* over several lines the list is one */
+	CHECK_INT(parse(HEAD11 "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n", &req),
 		  -501);
+	CHECK_INT(parse(HEAD11 "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+			&req), -400);
+	CHECK_INT(parse(HEAD11 "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n\r\n", &req),
+		  -400);
+	/* with Content-Length, in either order, even an unknown coding */
+	CHECK_INT(parse(HEAD11 "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", &req), -400);
+	CHECK_INT(parse(HEAD11 "Transfer-Encoding: gzip\r\nContent-Length: 3\r\n\r\n", &req), -400);
+	/* HTTP/1.0 has no chunked framing */
+	CHECK_INT(parse("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", &req), -400);
+	CHECK(parse(HEAD11 "Content-Length: 3\r\n\r\n", &req) > 0);
+	CHECK(!req.chunked);
+}
+
+static void test_host(void)
+{
+	static const char *const good[] = {
+		"h", "example.org", "example.org:8080", "EXAMPLE.org:", "127.0.0.1", "127.0.0.1:80",
+		"[::1]", "[::1]:8080", "[2001:db8::7]", "[1:2:3:4:5:6:7:8]", "[::ffff:192.0.2.1]",
+		"[v1.fe80::a+en1]", "a%20b", "xn--bcher-kva.example", "a_b-c~d.e", "999.1.1.1",
+	};
+	static const char *const bad[] = {
+		"user@h", "h/p", "a,b", "a b", "[::1", "[::1]x", "[1:2:3:4:5:6:7:8:9]", "[1::2::3]",
+		"[::1.2.3]", "[::1.2.3.256]", "[::01.2.3.4]", "[12345::]", "[1:]", "[:1]", "[]",
+		"[v1.]", "[vx.a]", "h:8x", "h:80:81", "%zz", "%2", "h\\x", "h\"",
+	};
+	struct rh_request req;
+	char buf[256];
+
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		ssize_t n;
+
+		snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", good[i]);
+		n = parse(buf, &req);
+		if (n <= 0)
+			fprintf(stderr, "Host \"%s\": %zd\n", good[i], n);
+		CHECK_INT(n, strlen(buf));
+		CHECK_MEM(req.authority.p, req.authority.len, good[i]);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		ssize_t n;
+
+		snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", bad[i]);
+		n = parse(buf, &req);
+		if (n != -400)
+			fprintf(stderr, "Host \"%s\": %zd\n", bad[i], n);
+		CHECK_INT(n, -400);
+		/* the same in an absolute-form target, where '/' ends it */
+		if (strchr(bad[i], '/'))
+			continue;
+		snprintf(buf, sizeof buf, "GET http://%s/ HTTP/1.1\r\nHost: h\r\n\r\n", bad[i]);
+		CHECK_INT(parse(buf, &req), -400);
+	}
+
+	CHECK(parse("GET / HTTP/1.1\r\nHost: Example.org:8080\r\n\r\n", &req) > 0);
+	CHECK(req.has_host);
+	CHECK_MEM(req.host.p, req.host.len, "Example.org");
+	CHECK_MEM(req.port.p, req.port.len, "8080");
+	CHECK(parse("GET / HTTP/1.1\r\nHost: [::1]\r\n\r\n", &req) > 0);
+	CHECK_MEM(req.host.p, req.host.len, "[::1]");
+	CHECK(!req.port.p);
+	CHECK(parse("GET / HTTP/1.1\r\nHost: h:\r\n\r\n", &req) > 0);
+	CHECK_MEM(req.port.p, req.port.len, "");
+
+	/* missing, repeated, empty */
+	CHECK_INT(parse("GET / HTTP/1.1\r\n\r\n", &req), -400);
+	CHECK_INT(parse("GET / HTTP/1.1\r\nHost: h\r\nHost: h\r\n\r\n", &req), -400);
+	CHECK_INT(parse("GET / HTTP/1.1\r\nHost:\r\n\r\n", &req), -400);
+	CHECK_INT(parse("GET / HTTP/1.1\r\nHost:  \r\n\r\n", &req), -400);
+	CHECK_INT(parse("GET / HTTP/1.0\r\nHost:\r\n\r\n", &req), -400);
+	CHECK_INT(parse("GET / HTTP/1.1\r\nHost: :80\r\n\r\n", &req), -400);
+	CHECK(parse("OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n", &req) > 0);
+	CHECK(parse("GET / HTTP/1.0\r\n\r\n", &req) > 0);
+	CHECK(!req.has_host);
+	CHECK(!req.host.p);
+	CHECK(parse("GET / HTTP/1.0\r\nHost: h\r\n\r\n", &req) > 0);
+	CHECK_MEM(req.host.p, req.host.len, "h");
+
+	/* absolute-form: the target's authority is the host */
+	CHECK(parse("GET http://a.example:81/x HTTP/1.1\r\nHost: b\r\n\r\n", &req) > 0);
+	CHECK_MEM(req.host.p, req.host.len, "a.example");
+	CHECK_MEM(req.port.p, req.port.len, "81");
+	CHECK_MEM(req.path.p, req.path.len, "/x");
+	CHECK(parse("GET HTTP://a?q=1 HTTP/1.1\r\nHost: b\r\n\r\n", &req) > 0);
+	CHECK_MEM(req.host.p, req.host.len, "a");
+	CHECK_MEM(req.path.p, req.path.len, "/");
+	CHECK(req.has_query);
+	CHECK_MEM(req.query.p, req.query.len, "q=1");
+	CHECK(parse("GET http://a?x/y HTTP/1.1\r\nHost: b\r\n\r\n", &req) > 0);
+	CHECK_MEM(req.path.p, req.path.len, "/");
+	CHECK_MEM(req.query.p, req.query.len, "x/y");
+	CHECK(parse("GET http://a HTTP/1.1\r\nHost:\r\n\r\n", &req) > 0); /* Host ignored */
+	CHECK_MEM(req.host.p, req.host.len, "a");
+	CHECK(parse("GET http://a/ HTTP/1.0\r\n\r\n", &req) > 0);
+	CHECK_MEM(req.host.p, req.host.len, "a");
+	CHECK_INT(parse("GET http://a/ HTTP/1.1\r\n\r\n", &req), -400);	    /* still needs Host */
+	CHECK_INT(parse("GET http://a/ HTTP/1.1\r\nHost: a b\r\n\r\n", &req), -400); /* valid */
+	CHECK_INT(parse("GET http:///x HTTP/1.1\r\nHost: h\r\n\r\n", &req), -400); /* empty */
+	CHECK_INT(parse("GET http://u:p@h/x HTTP/1.1\r\nHost: h\r\n\r\n", &req), -400);
+	CHECK_INT(parse("GET 1http://h/x HTTP/1.1\r\nHost: h\r\n\r\n", &req), -400);
+	CHECK_INT(parse("GET ht_tp://h/x HTTP/1.1\r\nHost: h\r\n\r\n", &req), -400);
+	CHECK_INT(parse("GET ://h/x HTTP/1.1\r\nHost: h\r\n\r\n", &req), -400);
+}
+
+static void test_expect(void)
+{
+	struct rh_request req;
+
+	CHECK(parse(HEAD11 "Expect: 100-continue\r\nContent-Length: 1\r\n\r\n", &req) > 0);
+	CHECK(req.expect_continue);
+	CHECK(parse(HEAD11 "Expect: 100-Continue\r\n\r\n", &req) > 0);
+	CHECK(req.expect_continue);
+	CHECK(parse(HEAD11 "\r\n", &req) > 0);
+	CHECK(!req.expect_continue);
+	CHECK(parse(HEAD11 "Expect:\r\n\r\n", &req) > 0); /* an empty list expects nothing */
+	CHECK(!req.expect_continue);
+	CHECK_INT(parse(HEAD11 "Expect: 100-continue, foo\r\n\r\n", &req), -417);
+	CHECK_INT(parse(HEAD11 "Expect: foo\r\nExpect: 100-continue\r\n\r\n", &req), -417);
+	CHECK_INT(parse(HEAD11 "Expect: 100-continue=1\r\n\r\n", &req), -417);
+	CHECK_INT(parse(HEAD11 "Expect: 200-ok\r\n\r\n", &req), -417);
+	/* a malformed head is 400 even after an unknown expectation */
+	CHECK_INT(parse(HEAD11 "Expect: foo\r\nX : y\r\n\r\n", &req), -400);
+	CHECK_INT(parse("POST / HTTP/1.1\r\nExpect: foo\r\n\r\n", &req), -400);
+	CHECK_INT(parse(HEAD11 "Expect: foo\r\nTransfer-Encoding: gzip\r\n\r\n", &req), -501);
+	/* HTTP/1.0: 100-continue is ignored */
+	CHECK(parse("POST / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n", &req) > 0);
+	CHECK(!req.expect_continue);
+}
+
+static void test_long_method(void)
+{
+	struct rh_request req;
+	size_t big = 100 * 1024;
+	char *buf = malloc(big + 64);
+	size_t n;
+
+	memset(buf, 'A', big);
+	n = big + sprintf(buf + big, " / HTTP/1.1\r\nHost: h\r\n\r\n");
+	CHECK_INT(rh_http_parse(buf, n, 2 * big, &req), -400);
+	CHECK_INT(rh_http_parse(buf, RH_MAX_REQUEST_LINE, 2 * big, &req), -400);
+	CHECK_INT(rh_http_parse(buf, RH_MAX_REQUEST_LINE + 1, 2 * big, &req), -400);
+	CHECK_INT(rh_http_parse(buf, RH_MAX_REQUEST_LINE - 1, 2 * big, &req), 0);
+	CHECK_INT(rh_http_parse(buf, n, MAX_HEAD, &req), -400);
+	/* a method just short of the limit with a long target: the target */
+	memset(buf, 'A', RH_MAX_REQUEST_LINE - 10);
+	memcpy(buf + RH_MAX_REQUEST_LINE - 10, " /", 2);
+	memset(buf + RH_MAX_REQUEST_LINE - 8, 'x', 100);
+	CHECK_INT(rh_http_parse(buf, RH_MAX_REQUEST_LINE + 50, 2 * big, &req), -414);
+	/* a malformed long line is 400 */
+	memcpy(buf, "G(T /", 5);
+	memset(buf + 5, 'x', RH_MAX_REQUEST_LINE);
+	CHECK_INT(rh_http_parse(buf, RH_MAX_REQUEST_LINE + 5, 2 * big, &req), -400);
+	free(buf);
+}
+
+static void test_conditional_fields(void)
+{
+	struct rh_request req;
+
+	CHECK(parse("GET / HTTP/1.1\r\nHost: h\r\nIf-Match: \"a\", \"b\"\r\n"
+		    "If-Unmodified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+		    "If-None-Match: W/\"c\"\r\nIf-Modified-Since: x\r\nIf-Range: \"d\"\r\n\r\n",
+		    &req) > 0);
+	CHECK_MEM(req.if_match.p, req.if_match.len, "\"a\", \"b\"");
+	CHECK_MEM(req.if_unmodified_since.p, req.if_unmodified_since.len,
+		  "Sun, 06 Nov 1994 08:49:37 GMT");
+	CHECK_MEM(req.if_none_match.p, req.if_none_match.len, "W/\"c\"");
+	CHECK_MEM(req.if_modified_since.p, req.if_modified_since.len, "x");
+	CHECK_MEM(req.if_range.p, req.if_range.len, "\"d\"");
+	CHECK(parse("GET / HTTP/1.1\r\nHost: h\r\n\r\n", &req) > 0);
+	CHECK(!req.if_match.p);
+	CHECK(!req.if_unmodified_since.p);
 }
 
 static void test_limits(void)
@@ -142,5 +358,10 @@ int main(void)
 	test_malformed();
 	test_limits();
 	test_targets_and_headers();
+	test_transfer_encoding();
+	test_host();
+	test_expect();
+	test_long_method();
+	test_conditional_fields();
 	return check_done("http_parse");
 }

@@ -1,0 +1,44 @@
+/* An incremental decoder of the chunked transfer coding (RFC 9112 7.1): a
+ * pure state machine that is fed the bytes after the head as they arrive,
+ * split anywhere, and says where the body ends. The data is not kept (the
+ * server discards request bodies); only its length is counted. */
+#ifndef RH_HTTP_CHUNKED_H
+#define RH_HTTP_CHUNKED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RH_CHUNK_SIZE_DIGITS 16	 /* hex digits of a chunk size, so no overflow */
+#define RH_CHUNK_EXT_MAX 1024	 /* bytes of one chunk's extensions */
+#define RH_CHUNK_TRAILER_MAX 8192 /* bytes of the trailer section, final CRLF included */
+
+struct rh_chunked {
+	unsigned state;	     /* private */
+	unsigned digits;     /* private: of the current size */
+	uint64_t remaining;  /* private: data bytes left in the current chunk */
+	uint32_t ext_len;    /* private: of the current chunk's extensions */
+	uint32_t trailer_len; /* private: of the trailer section so far */
+	uint64_t data;	     /* chunk data bytes seen so far, the body's length */
+};
+
+void rh_chunked_init(struct rh_chunked *c);
+
+/* Consumes bytes of BUF[0..LEN). Returns how many: all of them until the
+ * body ends, then the bytes up to and including the final CRLF of the
+ * trailer section (what follows belongs to the next request), and 0 once
+ * done. Returns -400, and keeps returning it, for a malformed body: a size
+ * that is not 1 to RH_CHUNK_SIZE_DIGITS hex digits (no sign, "0x", '_' or
+ * whitespace), extensions that are not *( BWS ";" BWS token [ BWS "=" BWS
+ * ( token / quoted-string ) ] ) or are longer than RH_CHUNK_EXT_MAX, data
+ * not followed by CRLF, a bare CR or LF anywhere, a trailer line that is
+ * not token ":" field-value, or trailers longer than RH_CHUNK_TRAILER_MAX.
+ * Trailer fields are checked and dropped, never merged into the request.
+ * The caller limits c->data (what it will discard) and, with the sum of
+ * the returns, the bytes on the wire. */
+ssize_t rh_chunked_feed(struct rh_chunked *c, const char *buf, size_t len);
+
+/* True once the whole body, trailers and final CRLF included, is consumed. */
+bool rh_chunked_done(const struct rh_chunked *c);
+
+#endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <string.h>
 #include <sys/sendfile.h>
 
 #include "conn.h"
@@ -90,21 +91,61 @@ static enum rh_tx_status wait_writable(struct rh_ring *r, struct rh_conn *c)
 	return submit(c, sqe, RH_OP_POLL);
 }
 
-/* The head, then the file, straight from the ring's thread until the
- * socket is full or this connection's turn is over. */
+void rh_multipart_init(struct rh_multipart *m, const struct rh_ranges *ranges,
+		       const char *boundary, const char *type, uint64_t size)
+{
+	m->ranges = *ranges;
+	m->next = 0;
+	memcpy(m->boundary, boundary, RH_BOUNDARY_MAX);
+	m->type = type;
+	m->size = size;
+}
+
+/* After a part's bytes: the next part's head and bytes, or the tail.
+ * False when there is nothing more, or a head does not fit. */
+static bool next_part(struct rh_tx *t)
+{
+	struct rh_multipart *m = t->parts;
+	struct rh_str boundary = { m->boundary, strlen(m->boundary) };
+	struct rh_str type = { m->type, strlen(m->type) };
+	size_t n;
+
+	if (m->next > m->ranges.n)
+		return false;
+	if (m->next == m->ranges.n) {
+		n = rh_multipart_tail(m->head, sizeof m->head, boundary);
+	} else {
+		struct rh_byte_range part = m->ranges.r[m->next];
+		n = rh_multipart_part_head(m->head, sizeof m->head, boundary, type, part, m->size);
+		t->off = part.first;
+		t->left = part.last - part.first + 1;
+	}
+	m->next++;
+	t->head = m->head;
+	t->head_len = n;
+	t->head_sent = 0;
+	return n > 0;
+}
+
+/* What is left of the head, then the file, straight from the ring's
+ * thread until the socket is full or this connection's turn is over. */
 static enum rh_tx_status push_sendfile(struct rh_ring *r, struct rh_conn *c)
 {
 	struct rh_tx *t = &c->x->f.tx;
 	size_t budget = SENDFILE_TURN;
 
-	while (t->head_sent < t->head_len || t->left) {
+	for (;;) {
+		bool more;
 		ssize_t n;
 
+		if (t->head_sent == t->head_len && !t->left && (!t->parts || !next_part(t)))
+			break;
 		if (!budget)
 			return wait_writable(r, c);
+		more = t->left || (t->parts && t->parts->next <= t->parts->ranges.n);
 		if (t->head_sent < t->head_len) {
 			n = send(c->fd, t->head + t->head_sent, t->head_len - t->head_sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL | (t->left ? MSG_MORE : 0));
+				 MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 			if (n > 0)
 				t->head_sent += n;
 		} else {
@@ -197,4 +238,7 @@ void rh_tx_end(struct rh_ring *r, struct rh_tx *t)
 	if (t->buf >= 0)
 		rh_bufpool_release(&r->bufs, t->buf);
 	t->buf = -1;
+	if (t->parts)
+		rh_slab_put(&r->multiparts, t->parts);
+	t->parts = NULL;
 }

@@ -15,10 +15,27 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "http_cond.h"
+
 struct rh_ring;
 struct rh_conn;
 
 enum rh_tx_mode { RH_TX_MEMORY, RH_TX_READ, RH_TX_SENDFILE };
+
+/* A multipart/byteranges body: each part's head is made when its turn
+ * comes, its bytes go by sendfile, and the tail ends it. */
+#define RH_PART_HEAD_MAX 512
+struct rh_multipart {
+	struct rh_ranges ranges;
+	unsigned next; /* the part whose head goes next; ranges.n: the tail */
+	char boundary[RH_BOUNDARY_MAX];
+	const char *type;
+	uint64_t size;
+	char head[RH_PART_HEAD_MAX];
+};
+
+void rh_multipart_init(struct rh_multipart *m, const struct rh_ranges *ranges,
+		       const char *boundary, const char *type, uint64_t size);
 
 struct rh_tx {
 	uint8_t mode;
@@ -31,6 +48,7 @@ struct rh_tx {
 	uint32_t buf_len, buf_sent;
 	uint32_t read_len;	/* asked of the READ in flight */
 	uint64_t bytes_sent;	/* head and body */
+	struct rh_multipart *parts; /* RH_TX_SENDFILE: a multipart body, or NULL */
 	struct msghdr msg;
 	struct iovec iov[2];
 };

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "http_cond.h"
+
 #include <errno.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -179,6 +181,8 @@ static bool load_setting(struct loader *ld, const config_setting_t *s, struct rh
 		       failf(ld, s, "%u is below 4 (0 derives the count from buffer_size)",
 			     cfg->buffer_count);
 	}
+	if (!strcmp(k, "max_ranges"))
+		return get_uint(ld, s, 1, RH_MAX_RANGES_CAP, &cfg->max_ranges);
 	if (!strcmp(k, "file_cache_size"))
 		return get_u64(ld, s, &cfg->file_cache_size);
 	if (!strcmp(k, "file_cache_max_file"))
@@ -253,6 +257,7 @@ static struct rh_config *config_defaults(void)
 	cfg->buffer_size = 16384;
 	cfg->file_cache_size = 64u << 20;
 	cfg->file_cache_max_file = 1u << 20;
+	cfg->max_ranges = 16;
 	cfg->document_root = strdup("/var/www/html");
 	cfg->listen = calloc(2, sizeof(char *));
 	cfg->n_listen = 2;

@@ -27,6 +27,7 @@ struct rh_config {
 	unsigned buffer_count;
 	uint64_t file_cache_size;
 	uint64_t file_cache_max_file;
+	unsigned max_ranges;
 	char *document_root;
 	char **listen;
 	size_t n_listen;

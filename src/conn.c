@@ -154,7 +154,7 @@ static void end_exchange(struct rh_ring *r, struct rh_conn *c)
 		return;
 	t = &x->f.tx;
 	if (x->f.logged) {
-		uint64_t head = t->head_len, sent = t->bytes_sent;
+		uint64_t head = x->f.head_len, sent = t->bytes_sent;
 		rh_peer_format(&c->peer, peer);
 		rh_access_log_request(&r->access, r->site, r->wall, peer, &x->f.rec, x->f.status,
 				      sent, sent > head ? sent - head : 0, rh_ring_usec());
@@ -321,6 +321,8 @@ static enum rh_tx_mode tx_mode(struct rh_ring *r, const struct rh_plan *plan)
 {
 	uint64_t threshold = cfg(r)->splice_threshold;
 
+	if (plan->parts.n > 1 && plan->body_len)
+		return RH_TX_SENDFILE;
 	if (!plan->body_len || plan->file->data)
 		return RH_TX_MEMORY;
 	if (threshold ? plan->body_len < threshold : plan->body_len <= r->bufs.size)
@@ -366,38 +368,107 @@ static void log_problem(struct rh_ring *r, struct rh_conn *c, const struct rh_re
 	rh_log_req(RH_LOG_WARNING, &rq, "%.*s: %s", (int)req->path.len, req->path.p, plan->problem);
 }
 
-/* Plans the answer to one request (or to a head that failed to parse,
- * PARSE_STATUS) and starts sending it. */
-static void respond(struct rh_ring *r, struct rh_conn *c, const struct rh_request *req,
-		    int parse_status)
+/* Writes the plan into the exchange: the head, and where the body comes
+ * from. Nothing is sent yet. */
+static void prepare(struct rh_ring *r, struct rh_conn *c, struct rh_plan *plan)
 {
-	struct rh_handler_env env = { r->site, &r->files, r->now, r->date };
 	struct rh_exchange *x = c->x;
 	struct rh_tx *t = &x->f.tx;
-	struct rh_plan plan;
 
-	rh_handle(&env, req, parse_status, c->keep_alive, &plan);
-	if (plan.problem)
-		log_problem(r, c, req, &plan);
-	if (plan.close) {
+	if (plan->close) {
 		c->keep_alive = false;
 		c->linger = true;
 	}
 	*t = (struct rh_tx){ .head = x->head, .buf = -1 };
-	t->head_len = write_head(r, c, &plan);
-	x->f.status = plan.resp.status;
-	x->f.file = plan.file;
-	t->mode = tx_mode(r, &plan);
-	t->left = plan.body_len;
-	if (plan.file) {
-		t->fd = plan.file->fd;
-		t->off = plan.body_off;
-		if (plan.file->data)
-			t->mem = plan.file->data + plan.body_off;
+	t->head_len = x->f.head_len = write_head(r, c, plan);
+	x->f.status = plan->resp.status;
+	x->f.file = plan->file;
+	t->mode = tx_mode(r, plan);
+	if (!plan->file)
+		return;
+	t->fd = plan->file->fd;
+	if (plan->parts.n > 1 && plan->body_len) {
+		/* the parts' heads are made as they are sent; bytes by sendfile */
+		t->parts = rh_slab_get(&r->multiparts);
+		if (!t->parts) {
+			t->left = 0; /* out of memory: the head alone, then close */
+			c->keep_alive = false;
+			return;
+		}
+		rh_multipart_init(t->parts, &plan->parts, plan->boundary, plan->file->mime,
+				  plan->file->size);
+		return;
 	}
+	t->left = plan->body_len;
+	t->off = plan->body_off;
+	if (plan->file->data)
+		t->mem = plan->file->data + plan->body_off;
+}
+
+/* Plans the answer to one request (or to a head that failed to parse,
+ * PARSE_STATUS) into the exchange. */
+static void plan_response(struct rh_ring *r, struct rh_conn *c, const struct rh_request *req,
+			  int parse_status)
+{
+	struct rh_handler_env env = { r->site, &r->files, r->now, r->wall, r->date,
+				      rh_ring_random(r) };
+	struct rh_plan plan;
+
+	rh_handle(&env, req, parse_status, c->keep_alive, cfg(r)->max_ranges, &plan);
+	if (plan.problem)
+		log_problem(r, c, req, &plan);
+	prepare(r, c, &plan);
+}
+
+/* Sends the planned answer. A response that ends at once does not take
+ * the next request itself: its caller goes on with the bytes it holds. */
+static void start_response(struct rh_ring *r, struct rh_conn *c)
+{
 	c->phase = RH_CONN_RESPONDING;
 	c->deadline = r->now + cfg(r)->send_timeout;
+	c->processing = true;
 	after_tx(r, c, rh_tx_start(r, c), 0, 0);
+	c->processing = false;
+}
+
+/* A request body that turned out malformed (400) or too large (413): its
+ * planned answer is replaced by that status, and the connection closes. */
+static void refuse_body(struct rh_ring *r, struct rh_conn *c, int status)
+{
+	struct rh_handler_env env = { r->site, &r->files, r->now, r->wall, r->date, 0 };
+	struct rh_plan plan;
+
+	rh_tx_end(r, &c->x->f.tx);
+	if (c->x->f.file)
+		rh_file_put(c->x->f.file);
+	rh_handle(&env, NULL, status, false, 0, &plan);
+	prepare(r, c, &plan);
+}
+
+/* Drops request body bytes at DATA; once the body has ended, its answer
+ * goes out. Returns the bytes used. */
+static size_t take_body(struct rh_ring *r, struct rh_conn *c, const char *data, size_t len)
+{
+	ssize_t n = rh_request_drop_body(&c->framing, data, len);
+
+	if (n < 0) {
+		refuse_body(r, c, -n);
+		start_response(r, c);
+		return len; /* the framing is lost: nothing more is taken */
+	}
+	if (!rh_request_in_body(&c->framing))
+		start_response(r, c);
+	return n;
+}
+
+/* "100 Continue" before the body is read: written at once, since the
+ * socket has just delivered a head and so has room; if it cannot be, the
+ * client sends its body after its own short wait (RFC 9110 10.1.1). */
+static void invite_body(struct rh_conn *c)
+{
+	static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+
+	send(c->fd, line, sizeof line - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 /* Parses the request at DATA and starts its response. Returns the bytes
@@ -407,7 +478,6 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 {
 	struct rh_request req;
 	ssize_t n = rh_request_head(data, len, r->bufs.size, &req, &c->framing);
-	size_t used;
 
 	if (n == 0)
 		return 0;
@@ -419,20 +489,36 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 		return len;
 	}
 	c->x->f.file = NULL;
+	c->x->f.tx = (struct rh_tx){ .buf = -1 };
 	atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
 	c->fresh = false;
+	c->linger = false;
 	c->x->f.logged = rh_access_log_enabled(r->site);
 	if (c->x->f.logged)
 		rh_access_rec_fill(&c->x->f.rec, &req, rh_ring_usec());
-	/* the framing is lost after a bad head: everything is used */
-	used = n < 0 ? len : n + rh_request_drop_body(&c->framing, data + n, len - n);
-	c->keep_alive = n > 0 && req.keep_alive && !r->stopping &&
-			rh_request_body_keeps_connection(&c->framing);
-	c->linger = false;
-	c->processing = true; /* a response that ends at once does not take the next */
-	respond(r, c, &req, n < 0 ? -n : 0);
-	c->processing = false;
-	return used;
+	if (n < 0) { /* the framing is lost after a bad head: everything is used */
+		c->keep_alive = false;
+		plan_response(r, c, &req, -n);
+		start_response(r, c);
+		return len;
+	}
+	c->keep_alive = req.keep_alive && !r->stopping && rh_request_body_fits(&c->framing);
+	plan_response(r, c, &req, 0);
+	if (!rh_request_in_body(&c->framing)) {
+		start_response(r, c);
+		return n;
+	}
+	/* a body that fits is read (and dropped) before the answer, so that a
+	 * malformed one is still answered 400; a larger one is answered at once,
+	 * and the connection closes after a linger that reads the rest */
+	if (!rh_request_body_fits(&c->framing)) {
+		start_response(r, c);
+		return len;
+	}
+	if (req.expect_continue)
+		invite_body(c);
+	c->phase = RH_CONN_READING_BODY;
+	return n + take_body(r, c, data + n, len - n);
 }
 
 /* Takes the requests held in the in buffer, one after another while their
@@ -459,12 +545,14 @@ static void conn_process(struct rh_ring *r, struct rh_conn *c)
 		if (!c->in_len)
 			put_in(r, c);
 	}
+	if (c->phase == RH_CONN_READING_BODY && !c->in)
+		arm_recv(r, c, r->bufs.size);
 }
 
 static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flags)
 {
 	uint32_t bid = flags >> IORING_CQE_BUFFER_SHIFT;
-	size_t off = 0, len = res;
+	size_t len = res;
 	const char *data;
 
 	if (flags & IORING_CQE_F_BUFFER)
@@ -485,25 +573,22 @@ static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flag
 		arm_recv(r, c, r->bufs.size);
 		return;
 	}
-	off = rh_request_drop_body(&c->framing, rh_buf(&r->bufs, bid), len);
-	if (off == len) {
-		rh_bufpool_release(&r->bufs, bid);
-		arm_recv(r, c, r->bufs.size);
-		return;
-	}
-	data = rh_buf(&r->bufs, bid) + off;
-	len -= off;
-	if (!c->in) {
+	data = rh_buf(&r->bufs, bid);
+	if (c->phase == RH_CONN_READING_BODY) {
+		size_t used = take_body(r, c, data, len);
+		data += used;
+		len -= used;
+	} else if (!c->in) {
 		/* the common case: a whole head, parsed where it was received */
 		size_t used = take_request(r, c, data, len);
 		data += used;
 		len -= used;
 		if (!used) /* header_timeout counts from a head's first byte, not from each */
 			c->deadline = r->now + cfg(r)->header_timeout;
-		if (c->phase != RH_CONN_READING && c->phase != RH_CONN_RESPONDING)
-			len = 0; /* closing: what follows is not taken */
 	}
-	if (len && !stash(r, c, data, len)) {
+	/* what is left begins the next request, unless the connection is ending */
+	if (len && (c->phase == RH_CONN_READING || c->phase == RH_CONN_RESPONDING) &&
+	    !stash(r, c, data, len)) {
 		rh_bufpool_release(&r->bufs, bid);
 		conn_abort(r, c);
 		return;
@@ -511,6 +596,8 @@ static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flag
 	rh_bufpool_release(&r->bufs, bid);
 	if (c->phase == RH_CONN_READING)
 		conn_process(r, c);
+	else if (c->phase == RH_CONN_READING_BODY)
+		arm_recv(r, c, r->bufs.size);
 }
 
 static void on_send(struct rh_ring *r, struct rh_conn *c, int res)

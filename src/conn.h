@@ -23,6 +23,7 @@ struct io_uring_cqe;
 enum rh_conn_phase {
 	RH_CONN_FREE,
 	RH_CONN_READING,    /* waiting for (the rest of) a request head */
+	RH_CONN_READING_BODY, /* dropping a request body before its answer goes out */
 	RH_CONN_RESPONDING, /* a response is being sent */
 	RH_CONN_LINGERING,  /* last response sent; reading what the client still sends */
 	RH_CONN_CLOSING,    /* shut down; waiting for its operations to end */
@@ -42,7 +43,7 @@ struct rh_exchange_fixed {
 	struct rh_file *file;
 	uint16_t status;
 	bool logged; /* rec holds the request's facts */
-	uint32_t head_cap;
+	uint32_t head_len; /* of the response head */
 	union {
 		struct rh_access_rec rec;
 		char rec_bytes[RH_ACCESS_REC_MAX];

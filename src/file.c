@@ -14,39 +14,6 @@
 
 #define PATH_MAX_LEN 4096
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-ssize_t rh_path_decode(const char *enc, size_t len, char *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = enc[i];
-		if (c == '%') {
-			int hi, lo;
-			if (i + 2 >= len)
-				return -1;
-			hi = hexval(enc[i + 1]);
-			lo = hexval(enc[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (c == '\0' || n + 1 >= cap)
-			return -1;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return n;
-}
-
 /* openat2 under the root: no spelling of ".." and no symbolic link can
  * leave it, and /proc magic links are refused. */
 static int open_beneath(int root_fd, const char *path)

@@ -51,11 +51,6 @@ struct rh_file_cache {
 	struct rh_file lru; /* sentinel: lru.lru_next is the most recent */
 };
 
-/* Percent-decodes the request path ENC into OUT (NUL-terminated). Returns
- * the decoded length, or -1 when the path is not acceptable (a bad escape,
- * a decoded NUL, or longer than CAP - 1). */
-ssize_t rh_path_decode(const char *enc, size_t len, char *out, size_t cap);
-
 /* CAPACITY open files, of which those up to MAX_FILE bytes are kept in
  * memory too while their bytes add up to at most DATA_LIMIT. */
 int rh_file_cache_init(struct rh_file_cache *c, unsigned capacity, uint64_t data_limit,
@@ -64,7 +59,7 @@ void rh_file_cache_destroy(struct rh_file_cache *c);
 /* Drops every entry (after a reload changed the site). */
 void rh_file_cache_flush(struct rh_file_cache *c);
 
-/* Resolves the decoded PATH (starting with '/') under SITE's root. Returns
+/* Resolves the normalized PATH (starting with '/') under SITE's root. Returns
  * 200 with a referenced file in *OUT, or 301 (a directory named without
  * its trailing slash), 403, 404, 500 or 503 (out of file descriptors). */
 int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char *path,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "http_cond.h"
 #include "http_parse.h"
 #include "http_resp.h"
 
@@ -20,25 +21,32 @@ struct rh_handler_env {
 	const struct rh_site *site;
 	struct rh_file_cache *files;
 	time_t now;	  /* CLOCK_MONOTONIC seconds: the cache's revalidation clock */
+	time_t wall;	  /* the time, for dates sent in conditions */
 	const char *date; /* HTTP-date of now */
+	uint64_t random;  /* fresh for each request: a multipart boundary */
 };
 
 struct rh_plan {
-	/* the head; its strings point into the request's bytes, the file
-	 * and the environment, so it is written out before those change */
+	/* the head; its strings point into the request's bytes, the file, the
+	 * environment and this plan, so it is written out before they change */
 	struct rh_resp resp;
 	bool error;	      /* resp is an error response: it carries its own short body */
-	bool close;	      /* the request's framing is lost: answer, then close */
+	bool close;	      /* answer, then close: the request's framing is lost */
 	struct rh_file *file; /* referenced when the body comes from a file */
-	uint64_t body_off, body_len;
-	const char *problem;  /* for a 5xx: what went wrong, for the log */
+	uint64_t body_off, body_len; /* a single part; multipart: body_len alone */
+	struct rh_ranges parts;	     /* a multipart/byteranges body: parts.n > 1 */
+	char boundary[RH_BOUNDARY_MAX];
+	const char *problem; /* for a 5xx: what went wrong, for the log */
+	char content_type[RH_BOUNDARY_MAX + 48];
+	char location[3 * RH_MAX_REQUEST_LINE + 1]; /* percent-encoded */
 };
 
 /* Plans the answer to REQ, or to a request whose head could not be parsed
  * when PARSE_STATUS is an error status (REQ is then unused). KEEP_ALIVE:
- * whether the connection may stay open after it. Never fails: every
- * outcome is a plan. The caller drops plan->file with rh_file_put. */
+ * whether the connection may stay open after it. MAX_RANGES: parts a
+ * multipart answer may have. Never fails: every outcome is a plan. The
+ * caller drops plan->file with rh_file_put. */
 void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, int parse_status,
-	       bool keep_alive, struct rh_plan *plan);
+	       bool keep_alive, unsigned max_ranges, struct rh_plan *plan);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "http_resp.h"
@@ -165,6 +166,9 @@ static int setup(struct rh_ring *r)
 	}
 	rh_slab_init(&r->exchanges, sizeof(struct rh_exchange));
 	rh_slab_init(&r->heads, RH_HEAD_SMALL);
+	rh_slab_init(&r->multiparts, sizeof(struct rh_multipart));
+	if (getrandom(&r->random, sizeof r->random, 0) != sizeof r->random || !r->random)
+		r->random = rh_ring_usec() | 1;
 	rh_slab_init(&r->heads_large, cfg->buffer_size);
 	r->accepting = calloc(s->listeners.n ? s->listeners.n : 1, sizeof *r->accepting);
 	if ((ret = rh_conns_init(&r->conns, s->max_conns)) < 0 ||
@@ -474,6 +478,7 @@ static void teardown(struct rh_ring *r)
 	rh_file_cache_destroy(&r->files);
 	rh_slab_destroy(&r->exchanges);
 	rh_slab_destroy(&r->heads);
+	rh_slab_destroy(&r->multiparts);
 	rh_slab_destroy(&r->heads_large);
 	free(r->accepting);
 	rh_bufpool_destroy(&r->bufs);

@@ -42,6 +42,8 @@ struct rh_ring {
 	struct rh_conn_slab conns;
 	struct rh_slab exchanges;
 	struct rh_slab heads, heads_large; /* request heads that arrive in pieces */
+	struct rh_slab multiparts;	   /* multipart/byteranges bodies in flight */
+	uint64_t random;		   /* xorshift state: multipart boundaries */
 	struct rh_file_cache files;
 	struct rh_access_log access;
 
@@ -81,6 +83,15 @@ static inline bool rh_ring_may_warn(struct rh_ring *r)
 		return false;
 	r->last_warning = r->now;
 	return true;
+}
+
+/* A fresh pseudo-random value (xorshift64*), seeded from getrandom. */
+static inline uint64_t rh_ring_random(struct rh_ring *r)
+{
+	r->random ^= r->random >> 12;
+	r->random ^= r->random << 25;
+	r->random ^= r->random >> 27;
+	return r->random * 0x2545f4914f6cdd1dULL;
 }
 
 /* CLOCK_MONOTONIC in microseconds. */

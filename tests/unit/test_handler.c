@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -36,7 +37,7 @@ static struct rh_plan plan_for(const char *raw)
 	ssize_t n = rh_http_parse(raw, strlen(raw), 16384, &req);
 
 	CHECK(n != 0);
-	rh_handle(&env, &req, n < 0 ? -n : 0, n > 0 && req.keep_alive, &plan);
+	rh_handle(&env, &req, n < 0 ? -n : 0, n > 0 && req.keep_alive, 16, &plan);
 	return plan;
 }
 
@@ -101,6 +102,46 @@ static void test_file_plans(void)
 	rh_file_put(p.file);
 }
 
+/* Preconditions, then ranges: 412, and multipart/byteranges plans. */
+static void test_conditions_and_parts(void)
+{
+	struct rh_plan p;
+
+	p = plan_for("GET /ten.txt HTTP/1.1\r\nHost: t\r\nIf-Match: \"nope\"\r\n\r\n");
+	CHECK_INT(p.resp.status, 412);
+	CHECK(p.error && p.file == NULL);
+	p = plan_for("GET /ten.txt HTTP/1.1\r\nHost: t\r\n"
+		     "If-Unmodified-Since: Sat, 01 Jan 2000 00:00:00 GMT\r\nRange: bytes=0-1\r\n\r\n");
+	CHECK_INT(p.resp.status, 412);
+	p = plan_for("GET /ten.txt HTTP/1.1\r\nHost: t\r\nIf-Match: *\r\n\r\n");
+	CHECK_INT(p.resp.status, 200);
+	rh_file_put(p.file);
+	/* a date later than the clock is no reason for 304 */
+	p = plan_for("GET /ten.txt HTTP/1.1\r\nHost: t\r\n"
+		     "If-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n\r\n");
+	CHECK_INT(p.resp.status, 200);
+	rh_file_put(p.file);
+
+	p = plan_for("GET /k.bin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-0,900-909\r\n\r\n");
+	CHECK_INT(p.resp.status, 206);
+	CHECK_INT(p.parts.n, 2);
+	CHECK(!p.resp.ranged);
+	CHECK(!strncmp(p.resp.content_type, "multipart/byteranges; boundary=", 31));
+	CHECK_STR(p.resp.content_type + 31, p.boundary);
+	CHECK_INT(p.body_len, p.resp.content_length);
+	{
+		struct rh_str b = { p.boundary, strlen(p.boundary) };
+		struct rh_str t = { "application/octet-stream", 24 };
+		CHECK_INT(p.resp.content_length, rh_multipart_length(&p.parts, b, t, 1000));
+	}
+	rh_file_put(p.file);
+	/* parts closer than 80 bytes are one */
+	p = plan_for("GET /ten.txt HTTP/1.1\r\nHost: t\r\nRange: bytes=0-1,3-4\r\n\r\n");
+	CHECK_INT(p.resp.status, 206);
+	CHECK(p.resp.ranged && p.resp.first == 0 && p.resp.last == 4);
+	rh_file_put(p.file);
+}
+
 static void test_other_plans(void)
 {
 	struct rh_plan p = plan_for("GET /d?x=1 HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -109,6 +150,16 @@ static void test_other_plans(void)
 	CHECK(!p.error && p.file == NULL);
 	CHECK(p.resp.location.len == 2 && !memcmp(p.resp.location.p, "/d", 2));
 	CHECK(p.resp.location_has_query);
+	/* the Location is the normalized path, never "//" */
+	p = plan_for("GET //d HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 301);
+	CHECK(p.resp.location.len == 2 && !memcmp(p.resp.location.p, "/d", 2));
+	p = plan_for("GET /./e/../d HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 301);
+	CHECK(p.resp.location.len == 2 && !memcmp(p.resp.location.p, "/d", 2));
+	p = plan_for("GET /../d HTTP/1.1\r\nHost: t\r\n\r\n");
+	CHECK_INT(p.resp.status, 400);
+	CHECK(p.close);
 
 	p = plan_for("OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n");
 	CHECK_INT(p.resp.status, 204);
@@ -166,6 +217,12 @@ int main(void)
 	strcpy(root, "/tmp/rh-handler-XXXXXX");
 	mkdtemp(root);
 	write_file("ten.txt", "0123456789");
+	{
+		char k[1001];
+		memset(k, 'k', 1000);
+		k[1000] = '\0';
+		write_file("k.bin", k);
+	}
 	write_file("other.txt", "other");
 	write_file("locked.txt", "locked");
 	snprintf(dir, sizeof dir, "%s/locked.txt", root);
@@ -185,9 +242,11 @@ int main(void)
 	site = rh_site_new(cfg, err, sizeof err);
 	CHECK(site != NULL);
 	rh_file_cache_init(&cache, 16, 1 << 20, 1 << 16);
-	env = (struct rh_handler_env){ site, &cache, 1, "Tue, 01 Dec 2026 00:00:00 GMT" };
+	env = (struct rh_handler_env){ site, &cache, 1, time(NULL), "Tue, 01 Dec 2026 00:00:00 GMT",
+				       0x1234 };
 
 	test_file_plans();
+	test_conditions_and_parts();
 	test_other_plans();
 	test_out_of_descriptors();
 

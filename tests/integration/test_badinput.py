@@ -1,7 +1,6 @@
 """Bad input: malformed requests, size limits, unknown versions,
 Transfer-Encoding, and bodies that must never be taken for requests."""
 
-import time
 
 import pytest
 

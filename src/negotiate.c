@@ -96,10 +96,13 @@ static int parse_qvalue(const char *p, const char *end)
 
 /* The parameters of an element, from P (just after its name) to END:
  * *( OWS ";" OWS name "=" value ). Sets *Q to the weight in thousandths
- * (1000 without a q). Other parameters are skipped when ALLOW_OTHER, else
- * they make the element malformed. Returns false when malformed. */
+ * (1000 without a q; a second q is malformed). Other parameters are
+ * skipped when ALLOW_OTHER, else they make the element malformed.
+ * Returns false when malformed. */
 static bool parse_params(const char *p, const char *end, bool allow_other, int *q)
 {
+	bool seen_q = false;
+
 	*q = 1000;
 	for (;;) {
 		const char *name, *val;
@@ -128,10 +131,10 @@ static bool parse_params(const char *p, const char *end, bool allow_other, int *
 			p = skip_token(p, end);
 		}
 		if (eq_ci(name, name_len, "q")) {
-			const char *vend = p;
-			*q = parse_qvalue(val, vend);
-			if (*q < 0)
+			*q = parse_qvalue(val, p);
+			if (*q < 0 || seen_q)
 				return false;
+			seen_q = true;
 		} else if (!allow_other) {
 			return false;
 		}

@@ -35,12 +35,13 @@ int rh_coding_from_name(const char *name);
  * Each element's q (0 to 1, up to three decimals; 1 when absent) is its
  * weight; codings are case-insensitive, "x-gzip" is gzip, "*" stands for
  * every coding not listed (identity included), and q=0 refuses. An
- * element with a malformed q or coding is ignored. The first element for
- * a coding counts. The highest q wins; ties go to the configured order,
- * and a coding wins a tie with identity. Identity that is not listed (and
- * not covered by "*") is acceptable with the lowest weight. When nothing
- * is acceptable, not even identity, the answer is still identity (the
- * server does not refuse with 406). */
+ * element with a malformed (or repeated) q or an unknown parameter is
+ * ignored. The first element for a coding counts. The highest q wins;
+ * ties go to the configured order, and a coding wins a tie with
+ * identity. Identity that is not listed (and not covered by "*") is
+ * acceptable with the lowest weight. When nothing is acceptable, not
+ * even identity, the answer is still identity (the server does not
+ * refuse with 406). */
 enum rh_coding rh_negotiate_encoding(const char *ae, size_t len, const enum rh_coding *order,
 				     size_t n_order, unsigned available);
 

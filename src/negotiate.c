@@ -25,6 +25,15 @@ int rh_coding_from_name(const char *name)
 	return -1;
 }
 
+bool rh_sidecar_fresh(const struct stat *file, const struct stat *sidecar)
+{
+	if (!S_ISREG(sidecar->st_mode))
+		return false;
+	if (sidecar->st_mtim.tv_sec != file->st_mtim.tv_sec)
+		return sidecar->st_mtim.tv_sec > file->st_mtim.tv_sec;
+	return sidecar->st_mtim.tv_nsec >= file->st_mtim.tv_nsec;
+}
+
 static bool is_tchar(unsigned char c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

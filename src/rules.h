@@ -4,7 +4,9 @@
  *
  * Every PATH argument is the request's path after normalization (starting
  * with '/', without "." or ".." segments, no query). The caller decides
- * whether it is percent-decoded; the globs and `from` compare bytes. */
+ * whether it is percent-decoded; the globs and `from` compare bytes. For
+ * `headers`, passing the path of the file actually served (".../index.html"
+ * for a directory) lets "*.html" cover index files too. */
 #ifndef RH_RULES_H
 #define RH_RULES_H
 

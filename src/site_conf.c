@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -644,8 +645,8 @@ static bool add_site(const struct rh_conf_err *e, const config_setting_t *g, boo
 	return true;
 }
 
-struct rh_sites_conf *rh_sites_conf_parse(const config_setting_t *root, const char *default_root,
-					  const struct rh_conf_err *err)
+struct rh_sites_conf *rh_sites_conf_parse(const struct config_setting_t *root,
+					  const char *default_root, const struct rh_conf_err *err)
 {
 	struct rh_sites_conf *sc = calloc(1, sizeof *sc);
 	const config_setting_t *sites = config_setting_get_member(root, "sites");
@@ -730,6 +731,12 @@ void rh_sites_conf_free(struct rh_sites_conf *sc)
 	free(sc->status_allow);
 	rh_vhost_free(sc->vhost);
 	free(sc);
+}
+
+const struct rh_site_conf *rh_sites_select(const struct rh_sites_conf *sc, const char *host,
+					   size_t len)
+{
+	return &sc->site[rh_vhost_select(sc->vhost, host, len)];
 }
 
 const char *rh_site_error_page(const struct rh_site_conf *s, unsigned status)

@@ -12,7 +12,6 @@
 #ifndef RH_SITE_CONF_H
 #define RH_SITE_CONF_H
 
-#include <libconfig.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -62,12 +61,16 @@ struct rh_site_conf {
 };
 
 struct rh_vhost;
+struct config_setting_t; /* libconfig.h */
 
 struct rh_sites_conf {
 	struct rh_site_conf *site; /* site[0] is the default site */
 	size_t n_site;
 	size_t max_header_lines;   /* the largest of the sites' */
-	char *status_path;         /* "" (default): no status endpoint */
+	/* "" (default): no status endpoint. Compared with the normalized
+	 * path before any site rule: "/.ringhttpd/metrics" is answered
+	 * although it is a dotfile path, and on every site. */
+	char *status_path;
 	struct rh_cidr *status_allow; /* default 127.0.0.1 and ::1 */
 	size_t n_status_allow;
 	struct rh_vhost *vhost;    /* Host -> site, see vhost.h */
@@ -86,13 +89,17 @@ bool rh_site_conf_key(const char *key);
  * server-wide loader reads are skipped at the top level. Pure: no file
  * system access. NULL with one line in ERR on a bad key or when out of
  * memory. */
-struct rh_sites_conf *rh_sites_conf_parse(const config_setting_t *root, const char *default_root,
-					  const struct rh_conf_err *err);
+struct rh_sites_conf *rh_sites_conf_parse(const struct config_setting_t *root,
+					  const char *default_root, const struct rh_conf_err *err);
 /* The file-system checks of `ringhttpd -t` for the sites of `sites` (the
  * default site's root is the server-wide loader's): each document_root
  * exists, is a directory and is searchable. False with one line in ERR. */
 bool rh_sites_conf_check_roots(const struct rh_sites_conf *sc, const struct rh_conf_err *err);
 void rh_sites_conf_free(struct rh_sites_conf *sc);
+
+/* The site for a request's Host (rh_vhost_select): never NULL. */
+const struct rh_site_conf *rh_sites_select(const struct rh_sites_conf *sc, const char *host,
+					   size_t len);
 
 /* The `error_pages` page for STATUS, or NULL. */
 const char *rh_site_error_page(const struct rh_site_conf *s, unsigned status);

@@ -169,6 +169,8 @@ static void test_full(void)
 	CHECK_INT(rh_vhost_select(sc->vhost, "STATIC.test", 11), 2);
 	CHECK_INT(rh_vhost_select(sc->vhost, "default.example", 15), 0);
 	CHECK_INT(rh_vhost_select(sc->vhost, "nowhere", 7), 0);
+	CHECK(rh_sites_select(sc, "a.example.org", 13) == s);
+	CHECK(rh_sites_select(sc, NULL, 0) == d);
 	rh_sites_conf_free(sc);
 }
 

@@ -23,6 +23,8 @@ fuzz:
 		$(srcdir)/src/http_cond.c $(srcdir)/src/http_date.c $(srcdir)/src/file.c \
 		$(srcdir)/src/mime.c $(srcdir)/src/config.c $(srcdir)/src/listen.c \
 		$(srcdir)/src/log.c $(srcdir)/src/site.c \
+		$(srcdir)/src/site_conf.c $(srcdir)/src/vhost.c $(srcdir)/src/rules.c \
+		$(srcdir)/src/negotiate.c $(srcdir)/src/metrics.c \
 		$(CONFIG_LIBS) $(SYSTEMD_LIBS) -o tests/fuzz/fuzz_http_parse
 	rm -rf tests/fuzz/work && mkdir -p tests/fuzz/work && cp $(srcdir)/tests/fuzz/corpus/* tests/fuzz/work/
 	tests/fuzz/fuzz_http_parse -max_total_time=$(FUZZ_SECONDS) tests/fuzz/work

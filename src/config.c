@@ -12,6 +12,7 @@
 
 #include "listen.h"
 #include "log.h"
+#include "site_conf.h"
 
 struct loader {
 	const char *path;
@@ -241,6 +242,8 @@ static bool load_setting(struct loader *ld, const config_setting_t *s, struct rh
 	}
 	if (!strcmp(k, "types"))
 		return load_types(ld, s, cfg);
+	if (rh_site_conf_key(k))
+		return true; /* rh_sites_conf_parse reads it */
 	return failf(ld, s, "unknown key");
 }
 
@@ -351,6 +354,11 @@ struct rh_config *rh_config_load(const char *path, const struct rh_config_overri
 		ok = failf(&ld, config_lookup(&lc, "listen"), "needs at least one address");
 	if (ok)
 		ok = check_document_root(&ld, &lc, cfg);
+	if (ok) {
+		struct rh_conf_err ce = { path, err, errlen };
+		cfg->sites = rh_sites_conf_parse(root, cfg->document_root, &ce);
+		ok = cfg->sites && rh_sites_conf_check_roots(cfg->sites, &ce);
+	}
 	config_destroy(&lc);
 	if (!ok) {
 		rh_config_free(cfg);
@@ -373,5 +381,6 @@ void rh_config_free(struct rh_config *cfg)
 		free(cfg->types[i].type);
 	}
 	free(cfg->types);
+	rh_sites_conf_free(cfg->sites);
 	free(cfg);
 }

@@ -16,6 +16,8 @@ struct rh_type_override {
 	char *type;
 };
 
+struct rh_sites_conf; /* site_conf.h */
+
 struct rh_config {
 	unsigned cpu_limit;
 	bool share_ring_backend;
@@ -42,6 +44,8 @@ struct rh_config {
 	int log_level;
 	struct rh_type_override *types;
 	size_t n_types;
+	/* The default site (the top level), `sites` and the status endpoint. */
+	struct rh_sites_conf *sites;
 };
 
 /* Command-line values that replace those of the file (NULL/0: keep). */

@@ -1,6 +1,8 @@
 # C unit tests of the pure parts: parser, conditions and ranges, chunked
 # bodies, path normalization, MIME types, configuration errors, path
-# resolution and the file cache, and the handler's response plans.
+# resolution and the file cache, the handler's response plans, and the
+# sites layer (path rules, negotiation, Host selection, per-site
+# configuration, directory listings, metrics).
 unit_tests = \
 	tests/unit/test_http_parse \
 	tests/unit/test_http_cond \
@@ -9,7 +11,13 @@ unit_tests = \
 	tests/unit/test_mime \
 	tests/unit/test_config \
 	tests/unit/test_file \
-	tests/unit/test_handler
+	tests/unit/test_handler \
+	tests/unit/test_rules \
+	tests/unit/test_negotiate \
+	tests/unit/test_vhost \
+	tests/unit/test_site_conf \
+	tests/unit/test_listing \
+	tests/unit/test_metrics
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 EXTRA_DIST += tests/unit/check.h
@@ -21,3 +29,9 @@ tests_unit_test_mime_LDADD = $(RH_LIBS)
 tests_unit_test_config_LDADD = $(RH_LIBS)
 tests_unit_test_file_LDADD = $(RH_LIBS)
 tests_unit_test_handler_LDADD = $(RH_LIBS)
+tests_unit_test_rules_LDADD = $(RH_LIBS)
+tests_unit_test_negotiate_LDADD = $(RH_LIBS)
+tests_unit_test_vhost_LDADD = $(RH_LIBS)
+tests_unit_test_site_conf_LDADD = $(RH_LIBS)
+tests_unit_test_listing_LDADD = $(RH_LIBS)
+tests_unit_test_metrics_LDADD = $(RH_LIBS)

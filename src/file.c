@@ -11,15 +11,16 @@
 
 #include "log.h"
 #include "site.h"
+#include "site_conf.h"
 
 #define PATH_MAX_LEN 4096
 
 /* openat2 under the root: no spelling of ".." and no symbolic link can
  * leave it, and /proc magic links are refused. */
-static int open_beneath(int root_fd, const char *path)
+static int open_beneath(int root_fd, const char *path, int flags)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | flags,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	int fd = syscall(SYS_openat2, root_fd, path, &how, sizeof how);
@@ -50,7 +51,7 @@ static int status_of_errno(int err)
  * (*FD = -1, 301 standing for "is a directory"), or an error status. */
 static int open_regular(int root_fd, const char *path, int *fd, struct stat *st)
 {
-	int r = open_beneath(root_fd, path);
+	int r = open_beneath(root_fd, path, 0);
 
 	*fd = -1;
 	if (r < 0)
@@ -80,28 +81,30 @@ static int open_regular(int root_fd, const char *path, int *fd, struct stat *st)
 /* Resolves PATH (decoded, starting with '/') to a regular file, trying the
  * index files for a directory path ending in '/'; *NAME is then the index
  * file's name, whose extension gives the media type. */
-static int resolve(const struct rh_site *site, const char *path, size_t len, int *fd,
-		   struct stat *st, const char **name)
+static int resolve(const struct rh_site *site, unsigned idx, const char *path, size_t len,
+		   int *fd, struct stat *st, const char **name)
 {
+	const struct rh_site_conf *sc = &site->cfg->sites->site[idx];
+	int root_fd = site->root_fds[idx];
 	char full[PATH_MAX_LEN];
 	int status, dir_status;
 
 	*name = path;
 	if (path[len - 1] != '/')
-		return open_regular(site->root_fd, path, fd, st);
-	for (size_t i = 0; i < site->cfg->n_index; i++) {
-		size_t nlen = strlen(site->cfg->index[i]);
+		return open_regular(root_fd, path, fd, st);
+	for (size_t i = 0; i < sc->n_index; i++) {
+		size_t nlen = strlen(sc->index[i]);
 		if (len + nlen >= sizeof full)
 			return 404;
 		memcpy(full, path, len);
-		memcpy(full + len, site->cfg->index[i], nlen + 1);
-		status = open_regular(site->root_fd, full, fd, st);
-		*name = site->cfg->index[i];
+		memcpy(full + len, sc->index[i], nlen + 1);
+		status = open_regular(root_fd, full, fd, st);
+		*name = sc->index[i];
 		if (status != 404)
 			return status == 301 ? 403 : status;
 	}
 	/* no index: a directory is forbidden, anything else does not exist */
-	dir_status = open_regular(site->root_fd, path, fd, st);
+	dir_status = open_regular(root_fd, path, fd, st);
 	if (*fd >= 0) {
 		close(*fd);
 		*fd = -1;
@@ -253,23 +256,25 @@ static void load_data(struct rh_file_cache *c, struct rh_file *f)
 	c->data_bytes += f->size;
 }
 
-int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char *path,
-		size_t len, time_t now, struct rh_file **out)
+int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, unsigned idx,
+		const char *path, size_t len, time_t now, struct rh_file **out)
 {
-	uint32_t h = hash_path(path, len);
+	uint32_t h = hash_path(path, len) ^ idx * 0x9e3779b9u;
 	struct rh_file *f;
 	struct stat st;
 	const char *name;
 	int fd, status;
 
 	for (f = c->buckets[h & c->mask]; f; f = f->hnext)
-		if (f->hash == h && f->key_len == len && !memcmp(f->key, path, len))
+		if (f->hash == h && f->site_idx == idx && f->key_len == len &&
+		    !memcmp(f->key, path, len))
 			break;
 	if (f && f->validated == now)
 		goto hit;
 
 	/* a miss, or an entry last checked in an earlier second */
-	status = resolve(site, path, len, &fd, &st, &name);
+	atomic_fetch_add_explicit(&c->misses, 1, memory_order_relaxed);
+	status = resolve(site, idx, path, len, &fd, &st, &name);
 	if (f && (status != 200 || !same_file(f, &st))) {
 		unhash(c, f);
 		f = NULL;
@@ -289,6 +294,7 @@ int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char 
 	if (c->count == c->capacity)
 		unhash(c, c->lru.lru_prev);
 	load_data(c, f);
+	f->site_idx = idx;
 	f->hash = h;
 	f->hnext = c->buckets[h & c->mask];
 	c->buckets[h & c->mask] = f;
@@ -298,9 +304,21 @@ int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char 
 	*out = f;
 	return 200;
 hit:
+	atomic_fetch_add_explicit(&c->hits, 1, memory_order_relaxed);
 	lru_unlink(f);
 	lru_push_front(c, f);
 	f->refs++;
 	*out = f;
 	return 200;
+}
+
+int rh_file_open_dir(const struct rh_site *site, unsigned idx, const char *path, struct stat *st)
+{
+	int fd = open_beneath(site->root_fds[idx], path, O_DIRECTORY);
+
+	if (fd >= 0 && fstat(fd, st) < 0) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
 }

@@ -5,9 +5,11 @@
 #ifndef RH_FILE_H
 #define RH_FILE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "http_cond.h"
@@ -31,7 +33,13 @@ struct rh_file {
 	uint8_t etag_len;
 	char last_modified[RH_HTTP_DATE_LEN + 1];
 
+	/* the precompressed sidecars found beside it (RH_CODING_BIT), checked
+	 * at most once a second */
+	uint8_t sidecars;
+	time_t sidecars_checked;
+
 	/* cache bookkeeping */
+	uint16_t site_idx;
 	unsigned refs;	   /* the cache's own reference counts while hashed */
 	time_t validated;  /* second of the last check against the file system */
 	uint32_t hash;
@@ -48,6 +56,7 @@ struct rh_file_cache {
 	uint64_t data_bytes;   /* file bytes held by hashed entries */
 	uint64_t data_limit;   /* file_cache_size */
 	uint64_t data_max_file; /* file_cache_max_file */
+	atomic_uint_fast64_t hits, misses; /* read by the status endpoint */
 	struct rh_file lru; /* sentinel: lru.lru_next is the most recent */
 };
 
@@ -59,11 +68,15 @@ void rh_file_cache_destroy(struct rh_file_cache *c);
 /* Drops every entry (after a reload changed the site). */
 void rh_file_cache_flush(struct rh_file_cache *c);
 
-/* Resolves the normalized PATH (starting with '/') under SITE's root. Returns
+/* Resolves the normalized PATH (starting with '/') under the root of
+ * site IDX of SITE (cfg->sites->site[IDX]), with its index files. Returns
  * 200 with a referenced file in *OUT, or 301 (a directory named without
  * its trailing slash), 403, 404, 500 or 503 (out of file descriptors). */
-int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, const char *path,
-		size_t len, time_t now, struct rh_file **out);
+int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, unsigned idx,
+		const char *path, size_t len, time_t now, struct rh_file **out);
+/* Opens the directory PATH under site IDX's root, for a listing: its
+ * descriptor with its status in *ST, or -errno. */
+int rh_file_open_dir(const struct rh_site *site, unsigned idx, const char *path, struct stat *st);
 void rh_file_put(struct rh_file *f);
 
 #endif

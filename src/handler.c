@@ -152,7 +152,7 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 		plan_error(plan, -plen);
 		return;
 	}
-	status = rh_file_get(env->files, env->site, path, plen, env->now, &f);
+	status = rh_file_get(env->files, env->site, 0, path, plen, env->now, &f);
 	switch (status) {
 	case 200:
 		plan_file(env, req, f, max_ranges, plan);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "site_conf.h"
 
 struct rh_site *rh_site_new(struct rh_config *cfg, char *err, size_t errlen)
 {
@@ -21,10 +22,20 @@ struct rh_site *rh_site_new(struct rh_config *cfg, char *err, size_t errlen)
 	atomic_init(&s->refs, 1);
 	s->cfg = cfg;
 	s->access_fd = -1;
-	s->root_fd = open(cfg->document_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (s->root_fd < 0) {
-		snprintf(err, errlen, "document_root %s: %s", cfg->document_root, strerror(errno));
+	s->root_fds = malloc(cfg->sites->n_site * sizeof *s->root_fds);
+	if (!s->root_fds) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
+	}
+	for (size_t i = 0; i < cfg->sites->n_site; i++)
+		s->root_fds[i] = -1;
+	for (size_t i = 0; i < cfg->sites->n_site; i++) {
+		const char *root = cfg->sites->site[i].document_root;
+		s->root_fds[i] = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (s->root_fds[i] < 0) {
+			snprintf(err, errlen, "document_root %s: %s", root, strerror(errno));
+			goto fail;
+		}
 	}
 	s->mime = rh_mime_new(RH_MIME_TYPES_FILE, cfg->types, cfg->n_types);
 	if (!s->mime) {
@@ -55,8 +66,10 @@ void rh_site_put(struct rh_site *s)
 {
 	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	if (s->root_fd >= 0)
-		close(s->root_fd);
+	for (size_t i = 0; s->root_fds && i < s->cfg->sites->n_site; i++)
+		if (s->root_fds[i] >= 0)
+			close(s->root_fds[i]);
+	free(s->root_fds);
 	if (s->access_fd >= 0)
 		close(s->access_fd);
 	rh_mime_free(s->mime);

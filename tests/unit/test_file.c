@@ -49,7 +49,7 @@ static int get(struct rh_file_cache *c, struct rh_site *site, const char *enc,
 
 	if (n < 0)
 		return 400;
-	status = rh_file_get(c, site, path, n, 1, &f);
+	status = rh_file_get(c, site, 0, path, n, 1, &f);
 	if (status == 200) {
 		ssize_t got = pread(f->fd, buf, sizeof buf - 1, 0);
 		buf[got > 0 ? got : 0] = '\0';
@@ -75,26 +75,26 @@ static void test_memory(struct rh_site *site)
 	write_file("big.txt", big);
 	rh_file_cache_init(&c, 8, 10, 200); /* 10 bytes in all, files up to 200 */
 
-	CHECK_INT(rh_file_get(&c, site, "/m1.txt", 7, 1, &f), 200);
+	CHECK_INT(rh_file_get(&c, site, 0, "/m1.txt", 7, 1, &f), 200);
 	CHECK(f->data && !memcmp(f->data, "first", 5));
 	CHECK_INT(c.data_bytes, 5);
 	rh_file_put(f);
-	CHECK_INT(rh_file_get(&c, site, "/big.txt", 8, 1, &f), 200);
+	CHECK_INT(rh_file_get(&c, site, 0, "/big.txt", 8, 1, &f), 200);
 	CHECK(f->data == NULL); /* over file_cache_max_file: sent from its descriptor */
 	rh_file_put(f);
-	CHECK_INT(rh_file_get(&c, site, "/m2.txt", 7, 1, &f), 200);
+	CHECK_INT(rh_file_get(&c, site, 0, "/m2.txt", 7, 1, &f), 200);
 	CHECK(f->data && !memcmp(f->data, "other", 5));
 	rh_file_put(f);
 	CHECK_INT(c.data_bytes, 10);
 
 	/* same size, new bytes: seen at the next second's check */
 	write_file("m1.txt", "FIRST");
-	CHECK_INT(rh_file_get(&c, site, "/m1.txt", 7, 2, &f), 200);
+	CHECK_INT(rh_file_get(&c, site, 0, "/m1.txt", 7, 2, &f), 200);
 	CHECK(f->data && !memcmp(f->data, "FIRST", 5));
 	rh_file_put(f);
 	/* a third small file does not fit beside the two: the oldest makes room */
 	write_file("m3.txt", "third");
-	CHECK_INT(rh_file_get(&c, site, "/m3.txt", 7, 2, &f), 200);
+	CHECK_INT(rh_file_get(&c, site, 0, "/m3.txt", 7, 2, &f), 200);
 	CHECK(f->data && !memcmp(f->data, "third", 5));
 	rh_file_put(f);
 	CHECK(c.data_bytes <= 10);

@@ -107,9 +107,16 @@ static void put_buffer(struct rh_ring *r, int32_t *b)
 /* Releases the out buffer, logging the request it answered. */
 static void release_out(struct rh_ring *r, struct rh_conn *c)
 {
-	if (c->out >= 0 && c->logged)
-		rh_access_log_request(r, c->fd, access_rec(r, c), c->status, c->bytes_sent,
-				      c->bytes_sent > c->head_len ? c->bytes_sent - c->head_len : 0);
+	if (c->out >= 0 && c->logged) {
+		char peer[RH_PEER_MAX];
+
+		rh_peer_addr(c->fd, peer, sizeof peer);
+		rh_access_log_request(&r->access, r->site, r->wall, peer, access_rec(r, c), c->status,
+				      c->bytes_sent,
+				      c->bytes_sent > c->head_len ? c->bytes_sent - c->head_len : 0,
+				      rh_ring_usec());
+		rh_ring_log_write(r);
+	}
 	c->logged = false;
 	put_buffer(r, &c->out);
 }
@@ -446,7 +453,7 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 	c->bytes_sent = 0;
 	c->logged = rh_access_log_enabled(r->site);
 	if (c->logged)
-		rh_access_rec_fill(access_rec(r, c), &req);
+		rh_access_rec_fill(access_rec(r, c), &req, rh_ring_usec());
 	if (n < 0) {
 		/* the framing is lost: answer, then close */
 		respond_error(r, c, -n, false, false, 0);

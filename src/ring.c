@@ -48,6 +48,20 @@ bool rh_ring_may_warn(struct rh_ring *r)
 	return true;
 }
 
+void rh_ring_log_write(struct rh_ring *r)
+{
+	struct io_uring_sqe *sqe;
+	const char *buf;
+	size_t len;
+
+	if (!rh_access_log_next_write(&r->access, r->site, &buf, &len))
+		return;
+	sqe = rh_ring_sqe(r, 1);
+	/* the file is O_APPEND: offset -1 writes at its end */
+	io_uring_prep_write(sqe, r->site->access_fd, buf, len, -1);
+	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_LOG_WRITE, 0, 0));
+}
+
 uint64_t rh_ring_usec(void)
 {
 	struct timespec ts;
@@ -377,7 +391,8 @@ static void on_tick(struct rh_ring *r)
 {
 	atomic_store_explicit(&r->heartbeat, r->now, memory_order_relaxed);
 	rh_conns_expire(r);
-	rh_access_log_flush(r);
+	rh_access_log_tick(&r->access);
+	rh_ring_log_write(r);
 	if (r->accept_retry && !r->stopping && r->accepts_armed == 0) {
 		r->accept_retry = false;
 		for (size_t li = 0; li < r->srv->listeners.n; li++)
@@ -411,7 +426,8 @@ static void run(struct rh_ring *r)
 				on_wake(r);
 				break;
 			case RH_OP_LOG_WRITE:
-				rh_access_log_written(r, cqe->res);
+				rh_access_log_written(&r->access, cqe->res);
+				rh_ring_log_write(r);
 				break;
 			case RH_OP_HANDOFF:
 				rh_conn_accepted(r, cqe->res);
@@ -447,7 +463,7 @@ static void pin_to_cpu(struct rh_ring *r)
 static void teardown(struct rh_ring *r)
 {
 	if (r->site)
-		rh_access_log_final_flush(r);
+		rh_access_log_final_flush(&r->access, r->site);
 	rh_access_log_destroy(&r->access);
 	rh_conns_destroy(r);
 	if (r->uring_ready)

@@ -110,6 +110,8 @@ void rh_ring_wake(struct rh_ring *r);
  * room for N linked entries. */
 struct io_uring_sqe *rh_ring_sqe(struct rh_ring *r, unsigned n);
 void rh_ring_recycle(struct rh_ring *r, uint32_t bid);
+/* Submits the access log write that is due, if any. */
+void rh_ring_log_write(struct rh_ring *r);
 /* Rate-limited warning for conditions that can repeat per request. */
 bool rh_ring_may_warn(struct rh_ring *r);
 /* CLOCK_MONOTONIC in microseconds. */

@@ -8,41 +8,97 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "preflight.h"
 
-struct rh_site *rh_site_new(struct rh_config *cfg, char *err, size_t errlen)
+/* What sites made by rh_site_reopen() share. */
+struct rh_site_core {
+	atomic_uint refs;
+	struct rh_config *cfg;
+	int root_fd;
+	struct rh_mime *mime;
+};
+
+static void core_put(struct rh_site_core *c)
 {
-	struct rh_site *s = calloc(1, sizeof *s);
+	if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	if (c->root_fd >= 0)
+		close(c->root_fd);
+	rh_mime_free(c->mime);
+	rh_config_free(c->cfg);
+	free(c);
+}
 
-	if (!s) {
+static struct rh_site_core *core_new(struct rh_config *cfg, char *err, size_t errlen)
+{
+	struct rh_site_core *c = calloc(1, sizeof *c);
+
+	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		rh_config_free(cfg);
 		return NULL;
 	}
-	atomic_init(&s->refs, 1);
-	s->cfg = cfg;
-	s->access_fd = -1;
-	s->root_fd = open(cfg->document_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (s->root_fd < 0) {
+	atomic_init(&c->refs, 1);
+	c->cfg = cfg;
+	c->root_fd = open(cfg->document_root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (c->root_fd < 0) {
 		snprintf(err, errlen, "document_root %s: %s", cfg->document_root, strerror(errno));
 		goto fail;
 	}
-	s->mime = rh_mime_new(RH_MIME_TYPES_FILE, cfg->types, cfg->n_types);
-	if (!s->mime) {
+	/* O_PATH opens what cannot be read: every request would get 403 */
+	if (rh_check_document_root(cfg, err, errlen) < 0)
+		goto fail;
+	c->mime = rh_mime_new(RH_MIME_TYPES_FILE, cfg->types, cfg->n_types);
+	if (!c->mime) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	return c;
+fail:
+	core_put(c);
+	return NULL;
+}
+
+/* A site on CORE (whose reference it takes) with its own access log. */
+static struct rh_site *site_on(struct rh_site_core *core, char *err, size_t errlen)
+{
+	const struct rh_config *cfg = core->cfg;
+	struct rh_site *s = calloc(1, sizeof *s);
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		core_put(core);
+		return NULL;
+	}
+	atomic_init(&s->refs, 1);
+	s->core = core;
+	s->cfg = core->cfg;
+	s->root_fd = core->root_fd;
+	s->mime = core->mime;
+	s->access_fd = -1;
 	s->access_journal = !strcmp(cfg->access_log, "journal");
 	if (cfg->access_log[0] == '/') {
 		s->access_fd = open(cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (s->access_fd < 0) {
 			snprintf(err, errlen, "access_log %s: %s", cfg->access_log, strerror(errno));
-			goto fail;
+			rh_site_put(s);
+			return NULL;
 		}
 	}
 	return s;
-fail:
-	rh_site_put(s);
-	return NULL;
+}
+
+struct rh_site *rh_site_new(struct rh_config *cfg, char *err, size_t errlen)
+{
+	struct rh_site_core *core = core_new(cfg, err, errlen);
+
+	return core ? site_on(core, err, errlen) : NULL;
+}
+
+struct rh_site *rh_site_reopen(struct rh_site *old, char *err, size_t errlen)
+{
+	atomic_fetch_add_explicit(&old->core->refs, 1, memory_order_relaxed);
+	return site_on(old->core, err, errlen);
 }
 
 struct rh_site *rh_site_get(struct rh_site *s)
@@ -55,11 +111,8 @@ void rh_site_put(struct rh_site *s)
 {
 	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	if (s->root_fd >= 0)
-		close(s->root_fd);
 	if (s->access_fd >= 0)
 		close(s->access_fd);
-	rh_mime_free(s->mime);
-	rh_config_free(s->cfg);
+	core_put(s->core);
 	free(s);
 }

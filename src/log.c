@@ -95,9 +95,13 @@ static void emit(enum rh_log_level level, const char *file, int line, const char
 {
 	char msg[1024];
 
+	const char *src;
+
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	while (!strncmp(file, "../", 3)) /* an out-of-tree build names "../src/x.c" */
-		file += 3;
+	/* an out-of-tree build names "../src/x.c" or "/abs/path/src/x.c" */
+	for (src = strstr(file, "src/"); src; src = strstr(src + 1, "src/"))
+		if (src == file || src[-1] == '/')
+			file = src;
 	if (log_journal)
 		to_journal(level, file, line, func, rq, ev, msg);
 	else if (rq)

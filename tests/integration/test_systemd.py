@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from rhtest import (READY_RE, Client, base_settings, free_port, ipv6_loopback,
+from rhtest import (READY_RE, Client, Notify, base_settings, free_port, ipv6_loopback,
                     python_exec_wrapper, req, write_files)
 
 ACTIVATE = shutil.which("systemd-socket-activate")
@@ -114,47 +114,6 @@ def test_passed_fd_not_a_listening_socket(servers, root, tmp_path, kind):
 
 
 # ---------------------------------------------------------------- sd_notify
-
-class Notify:
-    """An AF_UNIX datagram socket (abstract name) standing in for systemd's
-    notification socket; collects every message in order."""
-
-    def __init__(self):
-        self.name = f"ringhttpd-test-{os.getpid()}-{os.urandom(6).hex()}"
-        self.address = "@" + self.name
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind("\0" + self.name)
-        self.messages = []      # one dict per datagram
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.sock.close()
-
-    def wait(self, key, value=None, timeout=30, start=0):
-        """The index and content of the first message from START on that
-        sets KEY (to VALUE, if given)."""
-        deadline = time.monotonic() + timeout
-        i = start
-        while True:
-            while i < len(self.messages):
-                m = self.messages[i]
-                if key in m and (value is None or m[key] == value):
-                    return i, m
-                i += 1
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no {key}={value or ''} notification within {timeout}s; "
-                                     f"got {self.messages}")
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(4096)
-            except socket.timeout:
-                continue
-            self.messages.append(dict(line.split("=", 1)
-                                      for line in data.decode().splitlines() if "=" in line))
-
 
 def monotonic_usec():
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000

@@ -248,7 +248,7 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 		return -1;
 	}
 	/* as the user the rings run as: a refusal is explained before any ring */
-	if (rh_uring_probe(cfg, 0, err, sizeof err) < 0) {
+	if (rh_uring_available(err, sizeof err) < 0) {
 		struct rh_log_field f[] = { { "CONFIG_FILE", s->config_path } };
 
 		snprintf(s->error, sizeof s->error, "%s", err);

@@ -140,6 +140,19 @@ static int check_fixed_buffers(struct io_uring *ring, const struct rh_config *cf
 	return 0;
 }
 
+int rh_uring_available(char *err, size_t errlen)
+{
+	struct io_uring ring;
+	int ret = try_setup(&ring, 0);
+
+	if (ret < 0) {
+		rh_uring_explain(ret, err, errlen);
+		return ret;
+	}
+	io_uring_queue_exit(&ring);
+	return 0;
+}
+
 int rh_uring_probe(const struct rh_config *cfg, size_t fixed_bytes, char *err, size_t errlen)
 {
 	struct io_uring ring;

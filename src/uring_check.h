@@ -11,6 +11,10 @@ struct rh_config;
  * line: kernel.io_uring_disabled, a seccomp filter, a kernel without it. */
 void rh_uring_explain(int err, char *buf, size_t len);
 
+/* Whether this process may set up an io_uring at all (a plain ring, made
+ * and closed at once). 0, or -errno with rh_uring_explain()'s text in ERR. */
+int rh_uring_available(char *err, size_t errlen);
+
 /* Sets up a ring with CFG's flags (SQPOLL), a provided-buffer ring, and,
  * if FIXED_BYTES and register_buffers, registers that much as fixed
  * buffers; over RLIMIT_MEMLOCK that is the documented fallback, logged as

@@ -3,16 +3,18 @@ systemd-socket-activate, a passed descriptor that is not a listening
 socket, and the sd_notify messages read from a datagram socket."""
 
 import os
+import pwd
 import re
 import shutil
 import signal
 import socket
+import tempfile
 import time
 
 import pytest
 
 from rhtest import (READY_RE, Client, Notify, base_settings, free_port, ipv6_loopback,
-                    python_exec_wrapper, req, write_files)
+                    python_exec_wrapper, req, task_status, write_files)
 
 ACTIVATE = shutil.which("systemd-socket-activate")
 FILES = {"a.txt": b"served through systemd's sockets\n"}
@@ -83,6 +85,30 @@ def test_two_sockets(servers, root):
         get_ok(*second)
         get_ok(*first)
     srv.stop()
+
+
+def test_socket_activated_drops_privileges(servers):
+    """Started as root by systemd-socket-activate with user = nobody: no
+    thread of the server (kernel threads included) runs as root."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch users")
+    public = tempfile.mkdtemp(prefix="ringhttpd-public-")
+    try:
+        os.chmod(public, 0o755)
+        write_files(public, FILES)
+        port = free_port()
+        srv, _ = activated(servers, public, [("127.0.0.1", port)])
+        srv.write_conf(base_settings(public) | {"user": "nobody", "enable_sq_poll": True,
+                                                "register_buffers": False})
+        start_on_first_connection(srv, "127.0.0.1", port)
+        nobody = str(pwd.getpwnam("nobody").pw_uid)
+        threads = task_status(srv.pid)
+        assert len(threads) > 1, threads
+        for tid, st in threads.items():
+            assert set(st["Uid"].split()) == {nobody}, (tid, st["Name"], st["Uid"])
+        srv.stop()
+    finally:
+        shutil.rmtree(public)
 
 
 def not_a_listening_socket(kind, tmp_path):

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 
 import pytest
 
@@ -286,3 +287,26 @@ def test_sighup_reloads(servers, root, tmp_path):
     srv.wait_line(rf"^notice: configuration reloaded: serving {re.escape(str(other))}$", 10, mark)
     wait_until(lambda: srv.fetch("/a.txt").body == b"reloaded\n", 10, "the new root")
     srv.stop()
+
+
+# ----------------------------------------------------------------- catalog
+
+SRCDIR = os.environ.get("top_srcdir",
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def test_catalog_explains_every_event(tmp_path):
+    """data/ringhttpd.catalog has an entry, which journalctl accepts, for
+    each MESSAGE_ID of src/msgid.h (the ids these tests look for)."""
+    with open(os.path.join(SRCDIR, "src", "msgid.h")) as f:
+        ids = dict(re.findall(r'#define RH_MSGID_(\w+) "([0-9a-f]{32})"', f.read()))
+    assert {k.lower(): v for k, v in ids.items()} == MSGID
+    if shutil.which("journalctl") is None:
+        pytest.skip("journalctl (systemd) is not installed")
+    catalogs = tmp_path / "usr" / "lib" / "systemd" / "catalog"
+    catalogs.mkdir(parents=True)
+    shutil.copy(os.path.join(SRCDIR, "data", "ringhttpd.catalog"), catalogs)
+    subprocess.run(["journalctl", f"--root={tmp_path}", "--update-catalog"], check=True)
+    listed = subprocess.run(["journalctl", f"--root={tmp_path}", "--list-catalog"], check=True,
+                            capture_output=True, text=True).stdout.split("\n")
+    assert sorted(ln.split()[0] for ln in listed if ln) == sorted(MSGID.values()), listed

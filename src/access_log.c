@@ -69,7 +69,7 @@ void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req,
 	rec->version = req->version;
 	rec->method_len = add_text(rec, &used, req->method_name, RH_ACCESS_METHOD_MAX);
 	rec->target_len = add_text(rec, &used, req->target, room - used - agent);
-	rec->agent_len = add_text(rec, &used, req->user_agent, room - used);
+	rec->agent_len = add_text(rec, &used, req->user_agent, agent);
 }
 
 size_t rh_clf_escape(char *dst, size_t room, const char *src, size_t len)

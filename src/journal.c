@@ -37,14 +37,15 @@ static void put(struct rh_journal_entry *e, const void *p, size_t n)
 		e->overflow = true;
 		return;
 	}
-	memcpy(e->data + e->len, p, n);
+	if (n) /* P may be NULL for an empty value */
+		memcpy(e->data + e->len, p, n);
 	e->len += n;
 }
 
 void rh_journal_add(struct rh_journal_entry *e, const char *name, const char *value, size_t len)
 {
 	put(e, name, strlen(name));
-	if (memchr(value, '\n', len)) {
+	if (len && memchr(value, '\n', len)) {
 		/* NAME \n, the length as 64-bit little endian, the bytes, \n */
 		unsigned char le[8];
 		for (int i = 0; i < 8; i++)

@@ -63,18 +63,17 @@ static bool get_uint(struct loader *ld, const config_setting_t *s, long long min
 	return true;
 }
 
-/* A byte count: a non-negative integer (libconfig's 64-bit "L" suffix for
- * values past 2^31). */
-static bool get_u64(struct loader *ld, const config_setting_t *s, uint64_t *dst)
+static bool get_uint64(struct loader *ld, const config_setting_t *s, long long max,
+		       uint64_t *dst)
 {
 	int t = config_setting_type(s);
 	long long v;
 
 	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
-		return failf(ld, s, "expected an integer");
+		return failf(ld, s, "expected an integer (64-bit: 1234L)");
 	v = config_setting_get_int64(s);
-	if (v < 0)
-		return failf(ld, s, "%lld is negative", v);
+	if (v < 0 || v > max)
+		return failf(ld, s, "%lld is out of range (0 to %lld)", v, max);
 	*dst = (uint64_t)v;
 	return true;
 }
@@ -175,19 +174,6 @@ static bool load_setting(struct loader *ld, const config_setting_t *s, struct rh
 	}
 	if (!strcmp(k, "buffer_size"))
 		return get_uint(ld, s, 4096, 1 << 20, &cfg->buffer_size);
-	if (!strcmp(k, "buffer_count")) {
-		if (!get_uint(ld, s, 0, 65536, &cfg->buffer_count))
-			return false;
-		return cfg->buffer_count == 0 || cfg->buffer_count >= 4 ||
-		       failf(ld, s, "%u is below 4 (0 derives the count from buffer_size)",
-			     cfg->buffer_count);
-	}
-	if (!strcmp(k, "max_ranges"))
-		return get_uint(ld, s, 1, RH_MAX_RANGES_CAP, &cfg->max_ranges);
-	if (!strcmp(k, "file_cache_size"))
-		return get_u64(ld, s, &cfg->file_cache_size);
-	if (!strcmp(k, "file_cache_max_file"))
-		return get_u64(ld, s, &cfg->file_cache_max_file);
 	if (!strcmp(k, "splice_threshold")) {
 		if (!get_uint(ld, s, 0, INT32_MAX, &u))
 			return false;
@@ -225,6 +211,21 @@ static bool load_setting(struct loader *ld, const config_setting_t *s, struct rh
 		return get_uint(ld, s, 1, 86400, &cfg->send_timeout);
 	if (!strcmp(k, "max_connections"))
 		return get_uint(ld, s, 0, 1 << 24, &cfg->max_connections);
+	if (!strcmp(k, "max_connections_per_ip"))
+		return get_uint(ld, s, 0, 1 << 24, &cfg->max_connections_per_ip);
+	if (!strcmp(k, "file_cache_size"))
+		return get_uint64(ld, s, 1LL << 40, &cfg->file_cache_size);
+	if (!strcmp(k, "file_cache_max_file"))
+		return get_uint64(ld, s, 1LL << 40, &cfg->file_cache_max_file);
+	if (!strcmp(k, "buffer_count")) {
+		if (!get_uint(ld, s, 0, 65536, &cfg->buffer_count))
+			return false;
+		return cfg->buffer_count == 0 || cfg->buffer_count >= 4 ||
+		       failf(ld, s, "%u is out of range (0 for the default, or 4 to 65536)",
+			     cfg->buffer_count);
+	}
+	if (!strcmp(k, "max_ranges"))
+		return get_uint(ld, s, 1, RH_MAX_RANGES_CAP, &cfg->max_ranges);
 	if (!strcmp(k, "access_log")) {
 		if (!get_string(ld, s, &cfg->access_log))
 			return false;
@@ -258,9 +259,6 @@ static struct rh_config *config_defaults(void)
 	cfg->register_buffers = true;
 	cfg->ring_entries = 4096;
 	cfg->buffer_size = 16384;
-	cfg->file_cache_size = 64u << 20;
-	cfg->file_cache_max_file = 1u << 20;
-	cfg->max_ranges = 16;
 	cfg->document_root = strdup("/var/www/html");
 	cfg->listen = calloc(2, sizeof(char *));
 	cfg->n_listen = 2;
@@ -273,6 +271,9 @@ static struct rh_config *config_defaults(void)
 	cfg->keepalive_timeout = 75;
 	cfg->header_timeout = 10;
 	cfg->send_timeout = 60;
+	cfg->file_cache_size = 64 << 20;
+	cfg->file_cache_max_file = 1 << 20;
+	cfg->max_ranges = 16;
 	cfg->access_log = strdup("off");
 	cfg->log_level = RH_LOG_INFO;
 	return cfg;
@@ -284,10 +285,12 @@ static bool apply_overrides(struct loader *ld, struct rh_config *cfg,
 	if (ov->document_root) {
 		free(cfg->document_root);
 		cfg->document_root = strdup(ov->document_root);
+		cfg->origin[RH_KEY_DOCUMENT_ROOT].option = "--root";
 	}
 	if (ov->user) {
 		free(cfg->user);
 		cfg->user = strdup(ov->user);
+		cfg->origin[RH_KEY_USER].option = "--user";
 	}
 	if (ov->n_listen) {
 		char **v = calloc(ov->n_listen, sizeof *v);
@@ -304,23 +307,64 @@ static bool apply_overrides(struct loader *ld, struct rh_config *cfg,
 		free_strings(cfg->listen, cfg->n_listen);
 		cfg->listen = v;
 		cfg->n_listen = ov->n_listen;
+		cfg->origin[RH_KEY_LISTEN].option = "--listen";
 	}
 	if (ov->cpu_limit >= 0)
 		cfg->cpu_limit = ov->cpu_limit;
 	return true;
 }
 
-/* Checks that need the file system, made after every key is known. */
-static bool check_document_root(struct loader *ld, const config_t *lc, const struct rh_config *cfg)
+static const char *const tracked[RH_KEY_COUNT] = {
+	[RH_KEY_DOCUMENT_ROOT] = "document_root",   [RH_KEY_USER] = "user",
+	[RH_KEY_LISTEN] = "listen",		     [RH_KEY_ACCESS_LOG] = "access_log",
+	[RH_KEY_ENABLE_SQ_POLL] = "enable_sq_poll", [RH_KEY_REGISTER_BUFFERS] = "register_buffers",
+};
+
+static void note_origin(struct rh_config *cfg, const config_setting_t *s)
 {
-	const config_setting_t *s = config_lookup(lc, "document_root");
+	for (int k = 0; k < RH_KEY_COUNT; k++)
+		if (!strcmp(config_setting_name(s), tracked[k]))
+			cfg->origin[k].line = config_setting_source_line(s);
+}
+
+void rh_config_where(const struct rh_config *cfg, enum rh_config_key key, char *buf,
+		     size_t len)
+{
+	const struct rh_config_origin *o = &cfg->origin[key];
+
+	if (o->option)
+		snprintf(buf, len, "%s", o->option);
+	else if (o->line)
+		snprintf(buf, len, "%s:%u: %s", cfg->path, o->line, tracked[key]);
+	else
+		snprintf(buf, len, "%s: %s", cfg->path, tracked[key]);
+}
+
+/* Checks across keys and of the file system, once every key is known. */
+static bool check_keys(struct loader *ld, const config_t *lc, const struct rh_config *cfg)
+{
+	const config_setting_t *s;
+	char where[256];
 	struct stat st;
 
+	if (cfg->n_listen == 0)
+		return failf(ld, config_lookup(lc, "listen"), "needs at least one address");
+	if (cfg->file_cache_size && cfg->file_cache_max_file > cfg->file_cache_size) {
+		s = config_lookup(lc, "file_cache_max_file");
+		return failf(ld, s ? s : config_lookup(lc, "file_cache_size"),
+			     "file_cache_max_file (%llu) exceeds file_cache_size (%llu)",
+			     (unsigned long long)cfg->file_cache_max_file,
+			     (unsigned long long)cfg->file_cache_size);
+	}
+	rh_config_where(cfg, RH_KEY_DOCUMENT_ROOT, where, sizeof where);
 	if (stat(cfg->document_root, &st) < 0)
-		return failf(ld, s, "%s: %s", cfg->document_root, strerror(errno));
-	if (!S_ISDIR(st.st_mode))
-		return failf(ld, s, "%s: not a directory", cfg->document_root);
-	return true;
+		snprintf(ld->err, ld->errlen, "%s: %s: %s", where, cfg->document_root,
+			 strerror(errno));
+	else if (!S_ISDIR(st.st_mode))
+		snprintf(ld->err, ld->errlen, "%s: %s: not a directory", where, cfg->document_root);
+	else
+		return true;
+	return false;
 }
 
 struct rh_config *rh_config_load(const char *path, const struct rh_config_overrides *ov,
@@ -345,15 +389,22 @@ struct rh_config *rh_config_load(const char *path, const struct rh_config_overri
 				 config_error_text(&lc));
 		ok = false;
 	}
+	cfg->path = strdup(path);
+	if (!cfg->path) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		ok = false;
+	}
 	root = config_root_setting(&lc);
-	for (int i = 0; ok && i < config_setting_length(root); i++)
-		ok = load_setting(&ld, config_setting_get_elem(root, i), cfg);
+	for (int i = 0; ok && i < config_setting_length(root); i++) {
+		config_setting_t *s = config_setting_get_elem(root, i);
+
+		ok = load_setting(&ld, s, cfg);
+		note_origin(cfg, s);
+	}
 	if (ok && ov)
 		ok = apply_overrides(&ld, cfg, ov);
-	if (ok && cfg->n_listen == 0)
-		ok = failf(&ld, config_lookup(&lc, "listen"), "needs at least one address");
 	if (ok)
-		ok = check_document_root(&ld, &lc, cfg);
+		ok = check_keys(&ld, &lc, cfg);
 	if (ok) {
 		struct rh_conf_err ce = { path, err, errlen };
 		cfg->sites = rh_sites_conf_parse(root, cfg->document_root, &ce);
@@ -371,6 +422,7 @@ void rh_config_free(struct rh_config *cfg)
 {
 	if (!cfg)
 		return;
+	free(cfg->path);
 	free(cfg->document_root);
 	free_strings(cfg->listen, cfg->n_listen);
 	free(cfg->user);

@@ -18,7 +18,25 @@ struct rh_type_override {
 
 struct rh_sites_conf; /* site_conf.h */
 
+/* Keys whose value a later check may find wrong: where each came from. */
+enum rh_config_key {
+	RH_KEY_DOCUMENT_ROOT,
+	RH_KEY_USER,
+	RH_KEY_LISTEN,
+	RH_KEY_ACCESS_LOG,
+	RH_KEY_ENABLE_SQ_POLL,
+	RH_KEY_REGISTER_BUFFERS,
+	RH_KEY_COUNT
+};
+
+struct rh_config_origin {
+	unsigned line;	    /* of the file; 0: not in the file */
+	const char *option; /* the command-line option that set it, or NULL */
+};
+
 struct rh_config {
+	char *path; /* the file read */
+	struct rh_config_origin origin[RH_KEY_COUNT];
 	unsigned cpu_limit;
 	bool share_ring_backend;
 	bool enable_sq_poll;
@@ -26,10 +44,6 @@ struct rh_config {
 	unsigned ring_entries;
 	unsigned buffer_size;
 	uint64_t splice_threshold;
-	unsigned buffer_count;
-	uint64_t file_cache_size;
-	uint64_t file_cache_max_file;
-	unsigned max_ranges;
 	char *document_root;
 	char **listen;
 	size_t n_listen;
@@ -40,6 +54,11 @@ struct rh_config {
 	unsigned header_timeout;
 	unsigned send_timeout;
 	unsigned max_connections;
+	unsigned max_connections_per_ip; /* 0: no limit */
+	uint64_t file_cache_size;	 /* bytes of file contents per ring; 0: none */
+	uint64_t file_cache_max_file;	 /* the largest file kept in memory */
+	unsigned buffer_count;		 /* per ring; 0: derived from buffer_size */
+	unsigned max_ranges;
 	char *access_log;
 	int log_level;
 	struct rh_type_override *types;
@@ -62,5 +81,9 @@ struct rh_config_overrides {
 struct rh_config *rh_config_load(const char *path, const struct rh_config_overrides *ov,
 				 char *err, size_t errlen);
 void rh_config_free(struct rh_config *cfg);
+/* Where KEY's value came from, as an error message begins: "--root",
+ * "FILE:LINE: document_root" or, for a default, "FILE: document_root". */
+void rh_config_where(const struct rh_config *cfg, enum rh_config_key key, char *buf,
+		     size_t len);
 
 #endif

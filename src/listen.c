@@ -77,24 +77,6 @@ void rh_listen_describe(int fd, char *buf, size_t len)
 	}
 }
 
-void rh_peer_addr(int fd, char *buf, size_t len)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &sl) < 0)
-		snprintf(buf, len, "-");
-	else if (ss.ss_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, buf, len);
-	else if (ss.ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&a6->sin6_addr))
-		inet_ntop(AF_INET, &a6->sin6_addr.s6_addr[12], buf, len);
-	else if (ss.ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &a6->sin6_addr, buf, len);
-	else
-		snprintf(buf, len, "-");
-}
-
 /* Small responses go out at once: the head and a small body are one send. */
 static void set_nodelay(int fd)
 {

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "peer.h" /* rh_peer_addr, for today's callers */
+
 struct rh_config;
 
 struct rh_listeners {
@@ -18,9 +20,6 @@ struct rh_listeners {
 int rh_listen_parse_addr(const char *s, struct sockaddr_storage *ss);
 /* "127.0.0.1:8080" for a socket's local address. */
 void rh_listen_describe(int fd, char *buf, size_t len);
-/* The peer's address without port ("-" if unknown); IPv4 clients of a
- * dual-stack socket as plain IPv4. */
-void rh_peer_addr(int fd, char *buf, size_t len);
 
 /* Takes systemd's sockets when LISTEN_FDS is set, otherwise binds CFG's
  * addresses. Returns 0, or -1 with a one-line message in ERR. */

@@ -7,8 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
+#include "journal.h"
 
 static _Atomic int log_level = RH_LOG_INFO;
 static bool log_journal;
@@ -35,6 +34,7 @@ static bool stderr_is_journal(void)
 
 void rh_log_init(void)
 {
+	rh_journal_init();
 	log_journal = stderr_is_journal();
 }
 
@@ -56,31 +56,59 @@ int rh_log_level_parse(const char *name)
 	return -1;
 }
 
+struct event {
+	const char *id;
+	const struct rh_log_field *fields;
+	size_t n;
+};
+
+static void to_journal(enum rh_log_level level, const char *file, int line, const char *func,
+		       const struct rh_log_request *rq, const struct event *ev, const char *msg)
+{
+	struct rh_journal_entry e;
+
+	rh_journal_begin(&e);
+	rh_journal_add(&e, "MESSAGE", msg, strlen(msg));
+	rh_journal_addf(&e, "PRIORITY", "%d", (int)level);
+	rh_journal_add(&e, "SYSLOG_IDENTIFIER", "ringhttpd", 9);
+	rh_journal_add(&e, "CODE_FILE", file, strlen(file));
+	rh_journal_addf(&e, "CODE_LINE", "%d", line);
+	rh_journal_add(&e, "CODE_FUNC", func, strlen(func));
+	if (rq) {
+		rh_journal_add(&e, "REMOTE_ADDR", rq->remote_addr, strlen(rq->remote_addr));
+		rh_journal_add(&e, "REQUEST_METHOD", rq->method, strlen(rq->method));
+		rh_journal_add(&e, "REQUEST_PATH", rq->path, rq->path_len);
+		rh_journal_addf(&e, "STATUS", "%d", rq->status);
+	}
+	if (ev) {
+		rh_journal_add(&e, "MESSAGE_ID", ev->id, strlen(ev->id));
+		for (size_t i = 0; i < ev->n; i++)
+			rh_journal_add(&e, ev->fields[i].name, ev->fields[i].value,
+				       strlen(ev->fields[i].value));
+	}
+	rh_journal_send(&e);
+}
+
 static void emit(enum rh_log_level level, const char *file, int line, const char *func,
-		 const struct rh_log_request *rq, const char *fmt, va_list ap)
+		 const struct rh_log_request *rq, const struct event *ev, const char *fmt,
+		 va_list ap)
 {
 	char msg[1024];
 
+	const char *src;
+
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	while (!strncmp(file, "../", 3)) /* an out-of-tree build names "../src/x.c" */
-		file += 3;
-	if (log_journal && rq) {
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", (int)level,
-				"CODE_FILE=%s", file, "CODE_LINE=%d", line, "CODE_FUNC=%s", func,
-				"SYSLOG_IDENTIFIER=ringhttpd", "REMOTE_ADDR=%s", rq->remote_addr,
-				"REQUEST_METHOD=%s", rq->method, "REQUEST_PATH=%.*s", rq->path_len,
-				rq->path, "STATUS=%d", rq->status, NULL);
-	} else if (log_journal) {
-		sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%d", (int)level,
-				"CODE_FILE=%s", file, "CODE_LINE=%d", line, "CODE_FUNC=%s", func,
-				"SYSLOG_IDENTIFIER=ringhttpd", NULL);
-	} else if (rq) {
+	/* an out-of-tree build names "../src/x.c" or "/abs/path/src/x.c" */
+	for (src = strstr(file, "src/"); src; src = strstr(src + 1, "src/"))
+		if (src == file || src[-1] == '/')
+			file = src;
+	if (log_journal)
+		to_journal(level, file, line, func, rq, ev, msg);
+	else if (rq)
 		fprintf(stderr, "%s: %s (%s \"%s %.*s\" %d)\n", level_names[level], msg,
 			rq->remote_addr, rq->method, rq->path_len, rq->path, rq->status);
-	} else {
-		/* one write per line so that lines of different threads never mix */
+	else /* one write per line so that lines of different threads never mix */
 		fprintf(stderr, "%s: %s\n", level_names[level], msg);
-	}
 }
 
 void rh_log_at(enum rh_log_level level, const char *file, int line, const char *func,
@@ -89,7 +117,7 @@ void rh_log_at(enum rh_log_level level, const char *file, int line, const char *
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(level, file, line, func, NULL, fmt, ap);
+	emit(level, file, line, func, NULL, NULL, fmt, ap);
 	va_end(ap);
 }
 
@@ -99,6 +127,18 @@ void rh_log_request_at(enum rh_log_level level, const char *file, int line, cons
 	va_list ap;
 
 	va_start(ap, fmt);
-	emit(level, file, line, func, rq, fmt, ap);
+	emit(level, file, line, func, rq, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void rh_log_event_at(enum rh_log_level level, const char *file, int line, const char *func,
+		     const char *id, const struct rh_log_field *fields, size_t n,
+		     const char *fmt, ...)
+{
+	struct event ev = { id, fields, n };
+	va_list ap;
+
+	va_start(ap, fmt);
+	emit(level, file, line, func, NULL, &ev, fmt, ap);
 	va_end(ap);
 }

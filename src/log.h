@@ -1,9 +1,11 @@
-/* Diagnostics: journald with structured fields when stderr is the journal,
- * plain "LEVEL: message" lines on stderr otherwise. */
+/* Diagnostics: journal entries with structured fields when stderr is the
+ * journal (sent without waiting, see journal.h), plain "LEVEL: message"
+ * lines on stderr otherwise. */
 #ifndef RH_LOG_H
 #define RH_LOG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 /* syslog priorities, as journald expects in PRIORITY= */
 enum rh_log_level {
@@ -36,6 +38,25 @@ struct rh_log_request {
 void rh_log_request_at(enum rh_log_level level, const char *file, int line, const char *func,
 		       const struct rh_log_request *rq, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+
+/* One extra journal field of an event. */
+struct rh_log_field {
+	const char *name;
+	const char *value;
+};
+
+/* An event a person looks up: MESSAGE_ID=ID and the N FIELDS go to the
+ * journal with the message; stderr gets the message alone. */
+void rh_log_event_at(enum rh_log_level level, const char *file, int line, const char *func,
+		     const char *id, const struct rh_log_field *fields, size_t n,
+		     const char *fmt, ...) __attribute__((format(printf, 8, 9)));
+
+#define rh_log_event(level, id, fields, n, ...) \
+	do { \
+		if (rh_log_enabled(level)) \
+			rh_log_event_at(level, __FILE__, __LINE__, __func__, id, fields, n, \
+					__VA_ARGS__); \
+	} while (0)
 
 #define rh_log_req(level, rq, ...) \
 	do { \

@@ -9,11 +9,14 @@
 #include <time.h>
 
 #include "config.h"
+#include "journal.h"
 #include "log.h"
+#include "msgid.h"
 #include "ring.h"
 #include "server.h"
 
 #define STATUS_INTERVAL_USEC (5 * 1000000ULL)
+#define DROP_WARNING_INTERVAL_USEC (60 * 1000000ULL)
 #define MAX_LISTEN_FLAGS 64
 
 static void usage(FILE *out)
@@ -37,18 +40,37 @@ static void usage(FILE *out)
 
 static void notify_status(struct rh_server *s)
 {
-	uint64_t requests;
+	uint64_t requests, dropped = rh_journal_dropped(NULL);
 	unsigned conns;
+	char more[64] = "";
 
 	rh_server_stats(s, &requests, &conns);
-	sd_notifyf(0, "STATUS=%u rings, %u connections open, %llu requests served", s->n_rings,
-		   conns, (unsigned long long)requests);
+	if (dropped)
+		snprintf(more, sizeof more, ", %llu journal entries dropped",
+			 (unsigned long long)dropped);
+	sd_notifyf(0, "STATUS=%u rings, %u connections open, %llu requests served%s", s->n_rings,
+		   conns, (unsigned long long)requests, more);
+}
+
+/* Entries journald did not take: a warning at most once a minute. */
+static void warn_dropped(uint64_t now, uint64_t *warned_count, uint64_t *next_warning)
+{
+	int err;
+	uint64_t dropped = rh_journal_dropped(&err);
+
+	if (dropped == *warned_count || now < *next_warning)
+		return;
+	rh_warn("journal: %llu entries dropped so far (%s): journald did not take them at once",
+		(unsigned long long)dropped, strerror(err));
+	*warned_count = dropped;
+	*next_warning = now + DROP_WARNING_INTERVAL_USEC;
 }
 
 /* The main thread's life after start-up: signals, STATUS=, WATCHDOG=. */
 static void serve(struct rh_server *s, const sigset_t *signals)
 {
 	uint64_t watchdog_usec = 0, next_status = 0, next_watchdog = UINT64_MAX;
+	uint64_t warned_count = 0, next_warning = 0;
 
 	if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
 		next_watchdog = 0;
@@ -58,6 +80,7 @@ static void serve(struct rh_server *s, const sigset_t *signals)
 		int sig;
 
 		if (now >= next_status) {
+			warn_dropped(now, &warned_count, &next_warning);
 			notify_status(s);
 			next_status = now + STATUS_INTERVAL_USEC;
 		}
@@ -75,13 +98,25 @@ static void serve(struct rh_server *s, const sigset_t *signals)
 			rh_notice("stopping on signal %d", sig);
 			return;
 		}
-		if (sig == SIGHUP || sig == SIGUSR1) {
+		if (sig == SIGHUP) {
 			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)rh_ring_usec());
 			rh_server_reload(s);
 			sd_notify(0, "READY=1");
 			notify_status(s);
 		}
+		if (sig == SIGUSR1)
+			rh_server_reopen_log(s);
 	}
+}
+
+/* The "stopped" event, with what was served. */
+static void log_stopped(const char *config_path, uint64_t requests)
+{
+	char served[24];
+	struct rh_log_field f[] = { { "CONFIG_FILE", config_path }, { "REQUESTS", served } };
+
+	snprintf(served, sizeof served, "%llu", (unsigned long long)requests);
+	rh_log_event(RH_LOG_NOTICE, RH_MSGID_STOPPED, f, 2, "stopped");
 }
 
 int main(int argc, char **argv)
@@ -104,6 +139,8 @@ int main(int argc, char **argv)
 	struct rh_config *cfg;
 	bool test_only = false;
 	char err[512], *end;
+	uint64_t requests;
+	unsigned conns;
 	sigset_t signals;
 	int opt;
 
@@ -155,15 +192,23 @@ int main(int argc, char **argv)
 	rh_log_init();
 	cfg = rh_config_load(config_path, &ov, err, sizeof err);
 	if (!cfg) {
-		if (test_only)
+		if (test_only) {
 			fprintf(stderr, "%s\n", err);
-		else
+		} else {
 			rh_err("%s", err);
+			sd_notifyf(0, "STATUS=%s", err);
+		}
 		return 1;
 	}
 	if (test_only) {
-		fprintf(stderr, "%s: configuration OK\n", config_path);
+		int ret = rh_server_check(cfg, err, sizeof err);
+
 		rh_config_free(cfg);
+		if (ret < 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		fprintf(stderr, "%s: configuration OK\n", config_path);
 		return 0;
 	}
 	rh_log_set_level(cfg->log_level);
@@ -180,13 +225,15 @@ int main(int argc, char **argv)
 	srv.config_path = config_path;
 	srv.overrides = &ov;
 	if (rh_server_start(&srv, cfg) < 0) {
+		sd_notifyf(0, "STATUS=%s", srv.error);
 		rh_server_stop(&srv);
 		return 1;
 	}
 	sd_notify(0, "READY=1");
 	serve(&srv, &signals);
 	sd_notify(0, "STOPPING=1");
+	rh_server_stats(&srv, &requests, &conns);
 	rh_server_stop(&srv);
-	rh_notice("stopped");
+	log_stopped(config_path, requests);
 	return 0;
 }

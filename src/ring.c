@@ -17,6 +17,7 @@
 #include "server.h"
 #include "site.h"
 #include "sq.h"
+#include "uring_check.h"
 
 /* io-wq runs only file reads that miss the page cache and access-log
  * writes; no operation on a socket waits there. The cap is a safety net. */
@@ -79,10 +80,13 @@ static int init_uring(struct rh_ring *r, const struct rh_config *cfg, int attach
 		if (ret != -EINVAL)
 			break;
 	}
+	if (ret < 0 && cfg->enable_sq_poll)
+		return fail(r, ret, "enable_sq_poll: io_uring with SQPOLL: %s", strerror(-ret));
 	if (ret < 0) {
-		if (cfg->enable_sq_poll)
-			return fail(r, ret, "enable_sq_poll: io_uring with SQPOLL: %s", strerror(-ret));
-		return fail(r, ret, "io_uring_setup: %s", strerror(-ret));
+		char why[256];
+
+		rh_uring_explain(ret, why, sizeof why);
+		return fail(r, ret, "%s", why);
 	}
 	r->uring_ready = true;
 	return 0;
@@ -371,7 +375,7 @@ static void on_accept(struct rh_ring *r, const struct io_uring_cqe *cqe)
 	}
 }
 
-/* Submits the access log's buffered lines, if any. */
+/* Submits the access log's buffered lines, when they are due. */
 static void write_access_log(struct rh_ring *r)
 {
 	struct io_uring_sqe *sqe;
@@ -394,6 +398,7 @@ static void on_tick(struct rh_ring *r)
 {
 	atomic_store_explicit(&r->heartbeat, r->now, memory_order_relaxed);
 	rh_conns_expire(r);
+	rh_access_log_tick(&r->access);
 	write_access_log(r);
 	if (r->accept_retry && !r->stopping) {
 		r->accept_retry = false;
@@ -430,8 +435,7 @@ static void run(struct rh_ring *r)
 				break;
 			case RH_OP_LOG_WRITE:
 				rh_access_log_written(&r->access, cqe->res);
-				if (rh_access_log_half_full(&r->access))
-					write_access_log(r);
+				write_access_log(r);
 				break;
 			case RH_OP_HANDOFF:
 				rh_conn_accepted(r, cqe->res);
@@ -449,8 +453,7 @@ static void run(struct rh_ring *r)
 		}
 		io_uring_cq_advance(&r->uring, seen);
 		rh_conns_wake(r);
-		if (rh_access_log_half_full(&r->access))
-			write_access_log(r);
+		write_access_log(r); /* when a buffer is half full */
 	}
 }
 

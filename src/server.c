@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -13,10 +14,27 @@
 
 #include "file.h"
 #include "log.h"
+#include "msgid.h"
+#include "preflight.h"
 #include "ring.h"
 #include "site.h"
+#include "uring_check.h"
 
 #define HEARTBEAT_TOLERANCE 3 /* seconds; rings tick every second */
+
+/* A start-up failure: logged, and kept for STATUS=. */
+static int start_failed(struct rh_server *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int start_failed(struct rh_server *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->error, sizeof s->error, fmt, ap);
+	va_end(ap);
+	rh_err("%s", s->error);
+	return -1;
+}
 
 static void wait_for(struct rh_server *s, unsigned *counter, unsigned n)
 {
@@ -139,26 +157,26 @@ static void size_buffers(struct rh_server *s)
 }
 
 /* After binding and before anything else: the rings, their kernel threads
- * (SQPOLL, io-wq) and every file opened run as USER. Registered buffers are
- * locked memory, so the limit is lifted while that is still allowed. */
-static int drop_privileges(const char *user)
+ * (SQPOLL, io-wq) and every file opened run as USER, whoever made the
+ * listening sockets. Registered buffers are locked memory, so the limit is
+ * lifted while that is still allowed. */
+static int drop_privileges(struct rh_server *s, const struct rh_config *cfg)
 {
 	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
+	const char *user = cfg->user;
+	char where[256];
 	struct passwd *pw;
 
 	if (!user[0] || geteuid() != 0)
 		return 0;
 	setrlimit(RLIMIT_MEMLOCK, &unlimited);
+	rh_config_where(cfg, RH_KEY_USER, where, sizeof where);
 	pw = getpwnam(user);
-	if (!pw) {
-		rh_err("user %s: no such user", user);
-		return -1;
-	}
+	if (!pw)
+		return start_failed(s, "%s: %s: no such user", where, user);
 	if (initgroups(user, pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 ||
-	    setuid(pw->pw_uid) < 0) {
-		rh_err("user %s: cannot switch: %s", user, strerror(errno));
-		return -1;
-	}
+	    setuid(pw->pw_uid) < 0)
+		return start_failed(s, "%s: %s: cannot switch: %s", where, user, strerror(errno));
 	rh_info("running as user %s", user);
 	return 0;
 }
@@ -168,7 +186,7 @@ static bool rings_set_up(struct rh_server *s, unsigned n)
 	wait_for(s, &s->n_set_up, n);
 	for (unsigned i = 0; i < n; i++)
 		if (s->rings[i].setup_error) {
-			rh_err("%s", s->rings[i].setup_msg);
+			start_failed(s, "%s", s->rings[i].setup_msg);
 			return false;
 		}
 	return true;
@@ -209,7 +227,7 @@ static int start_rings(struct rh_server *s)
 	/* ring 0 first: the others attach to its io-wq (and SQPOLL thread) */
 	for (unsigned i = 0; i < s->n_rings; i++) {
 		if (rh_ring_start(&s->rings[i]) < 0) {
-			rh_err("cannot start ring %u: %s", i, strerror(errno));
+			start_failed(s, "cannot start ring %u: %s", i, strerror(errno));
 			abandon(s, started);
 			return -1;
 		}
@@ -226,6 +244,29 @@ static int start_rings(struct rh_server *s)
 	return 0;
 }
 
+/* The "ready" event: what the server runs with. */
+static void log_ready(struct rh_server *s)
+{
+	size_t n = s->listeners.n, nf = 0;
+	struct rh_log_field *f = calloc(n + 2, sizeof *f);
+	char (*names)[80] = calloc(n ? n : 1, sizeof *names);
+	char rings[16];
+
+	snprintf(rings, sizeof rings, "%u", s->n_rings);
+	if (f && names) {
+		f[nf++] = (struct rh_log_field){ "CONFIG_FILE", s->config_path };
+		f[nf++] = (struct rh_log_field){ "RINGS", rings };
+		for (size_t i = 0; i < n; i++) {
+			rh_listen_describe(s->listeners.fds[i], names[i], sizeof names[i]);
+			f[nf++] = (struct rh_log_field){ "LISTEN", names[i] };
+		}
+	}
+	rh_log_event(RH_LOG_NOTICE, RH_MSGID_READY, f, f && names ? nf : 0, "ready (%u rings)",
+		     s->n_rings);
+	free(f);
+	free(names);
+}
+
 int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 {
 	char err[512];
@@ -234,55 +275,42 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
 	if (rh_listen_open(cfg, &s->listeners, err, sizeof err) < 0) {
-		rh_err("%s", err);
 		rh_config_free(cfg);
-		return -1;
+		return start_failed(s, "%s", err);
 	}
 	for (size_t i = 0; i < s->listeners.n; i++) {
 		rh_listen_describe(s->listeners.fds[i], name, sizeof name);
 		rh_notice("listening on %s", name);
 	}
-	if (!s->listeners.from_systemd && drop_privileges(cfg->user) < 0) {
+	if (drop_privileges(s, cfg) < 0) {
+		rh_config_free(cfg);
+		return -1;
+	}
+	/* as the user the rings run as: a refusal is explained before any ring */
+	if (rh_uring_available(err, sizeof err) < 0) {
+		struct rh_log_field f[] = { { "CONFIG_FILE", s->config_path } };
+
+		snprintf(s->error, sizeof s->error, "%s", err);
+		rh_log_event(RH_LOG_ERR, RH_MSGID_URING_REFUSED, f, 1, "%s", err);
 		rh_config_free(cfg);
 		return -1;
 	}
 	s->cfg = cfg;
 	s->site = rh_site_new(cfg, err, sizeof err);
-	if (!s->site) {
-		rh_err("%s", err);
-		return -1;
-	}
+	if (!s->site)
+		return start_failed(s, "%s", err);
 	s->boot_site = rh_site_get(s->site);
 	if (start_rings(s) < 0)
 		return -1;
 	set_go(s, 1);
 	wait_for(s, &s->n_accepting, s->n_rings);
-	rh_notice("ready (%u rings)", s->n_rings);
+	log_ready(s);
 	return 0;
 }
 
-void rh_server_reload(struct rh_server *s)
+/* Every ring moves to SITE at its next wake-up. Takes SITE. */
+static void publish(struct rh_server *s, struct rh_site *site)
 {
-	char err[512];
-	struct rh_config *cfg = rh_config_load(s->config_path, s->overrides, err, sizeof err);
-	struct rh_site *site;
-
-	if (!cfg) {
-		rh_err("reload failed, keeping the running configuration: %s", err);
-		return;
-	}
-	if (cfg->cpu_limit != s->cfg->cpu_limit || cfg->enable_sq_poll != s->cfg->enable_sq_poll ||
-	    cfg->share_ring_backend != s->cfg->share_ring_backend ||
-	    cfg->register_buffers != s->cfg->register_buffers ||
-	    cfg->ring_entries != s->cfg->ring_entries || cfg->buffer_size != s->cfg->buffer_size ||
-	    cfg->max_connections != s->cfg->max_connections)
-		rh_warn("reload: ring, buffer and connection settings change only with a restart");
-	rh_log_set_level(cfg->log_level);
-	site = rh_site_new(cfg, err, sizeof err);
-	if (!site) {
-		rh_err("reload failed, keeping the running configuration: %s", err);
-		return;
-	}
 	for (unsigned i = 0; i < s->n_rings; i++) {
 		struct rh_site *old = atomic_exchange(&s->rings[i].next_site, rh_site_get(site));
 		rh_site_put(old); /* a reload the ring had not picked up yet */
@@ -290,7 +318,74 @@ void rh_server_reload(struct rh_server *s)
 	}
 	rh_site_put(s->site);
 	s->site = site;
-	rh_notice("configuration reloaded: serving %s", site->cfg->document_root);
+}
+
+static int reload_refused(struct rh_server *s, const char *err)
+{
+	struct rh_log_field f[] = { { "CONFIG_FILE", s->config_path } };
+
+	rh_log_event(RH_LOG_ERR, RH_MSGID_RELOAD_REFUSED, f, 1,
+		     "reload failed, keeping the running configuration: %s", err);
+	return -1;
+}
+
+int rh_server_reload(struct rh_server *s)
+{
+	char err[512];
+	struct rh_config *cfg = rh_config_load(s->config_path, s->overrides, err, sizeof err);
+	struct rh_site *site;
+
+	if (!cfg)
+		return reload_refused(s, err);
+	/* everything is checked before anything changes */
+	site = rh_site_new(cfg, err, sizeof err);
+	if (!site)
+		return reload_refused(s, err);
+	cfg = site->cfg;
+	if (cfg->cpu_limit != s->cfg->cpu_limit || cfg->enable_sq_poll != s->cfg->enable_sq_poll ||
+	    cfg->share_ring_backend != s->cfg->share_ring_backend ||
+	    cfg->register_buffers != s->cfg->register_buffers ||
+	    cfg->ring_entries != s->cfg->ring_entries || cfg->buffer_size != s->cfg->buffer_size ||
+	    cfg->max_connections != s->cfg->max_connections ||
+	    cfg->buffer_count != s->cfg->buffer_count)
+		rh_warn("reload: ring, buffer and connection settings change only with a restart");
+	rh_log_set_level(cfg->log_level);
+	publish(s, site);
+	{
+		struct rh_log_field f[] = { { "CONFIG_FILE", s->config_path },
+					    { "DOCUMENT_ROOT", cfg->document_root } };
+		rh_log_event(RH_LOG_NOTICE, RH_MSGID_RELOADED, f, 2,
+			     "configuration reloaded: serving %s", cfg->document_root);
+	}
+	return 0;
+}
+
+int rh_server_reopen_log(struct rh_server *s)
+{
+	const char *path = s->site->cfg->access_log;
+	struct rh_site *site;
+	char err[512];
+
+	if (s->site->access_fd < 0) {
+		rh_info("no access log file to reopen");
+		return 0;
+	}
+	site = rh_site_reopen(s->site, err, sizeof err);
+	if (!site) {
+		rh_err("%s; still writing to the file opened before", err);
+		return -1;
+	}
+	publish(s, site);
+	rh_notice("access log %s reopened", path);
+	return 0;
+}
+
+int rh_server_check(const struct rh_config *cfg, char *err, size_t errlen)
+{
+	struct rh_server probe = { .cfg = cfg };
+
+	size_buffers(&probe);
+	return rh_preflight(cfg, (size_t)probe.buffers_owned * cfg->buffer_size, err, errlen);
 }
 
 void rh_server_stop(struct rh_server *s)

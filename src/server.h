@@ -28,6 +28,7 @@ struct rh_server {
 	unsigned buffers_provided, buffers_owned;
 	unsigned file_cache_entries; /* per ring: open files it may keep */
 	atomic_bool stopping;
+	char error[512]; /* why start-up failed, for STATUS= */
 
 	/* start-up handshake between the main thread and the rings */
 	pthread_mutex_t lock;
@@ -36,12 +37,19 @@ struct rh_server {
 	int go; /* 0: wait, 1: serve, -1: give up */
 };
 
-/* Binds (or takes systemd's sockets), starts every ring and, once they
- * are set up, drops privileges and lets them accept. Takes CFG. After a
- * failure, rh_server_stop() releases what was set up. */
+/* Binds (or takes systemd's sockets), drops privileges, starts every ring
+ * and, once they are set up, lets them accept. Takes CFG. After a failure
+ * (logged, and in s->error), rh_server_stop() releases what was set up. */
 int rh_server_start(struct rh_server *s, struct rh_config *cfg);
-/* Re-reads the configuration; on error logs it and keeps the old one. */
-void rh_server_reload(struct rh_server *s);
+/* Re-reads the configuration; on error logs it and keeps the old one,
+ * log_level included. 0, or -1 when refused. */
+int rh_server_reload(struct rh_server *s);
+/* The access log file opened anew (log rotation): nothing else changes and
+ * the configuration file is not read. 0, or -1 (logged). */
+int rh_server_reopen_log(struct rh_server *s);
+/* ringhttpd -t: what start-up would check of CFG, without binding or
+ * serving (see preflight.h). 0, or -errno with the message in ERR. */
+int rh_server_check(const struct rh_config *cfg, char *err, size_t errlen);
 /* Stops accepting, lets responses in flight finish, joins the rings. */
 void rh_server_stop(struct rh_server *s);
 void rh_server_stats(struct rh_server *s, uint64_t *requests, unsigned *conns);

@@ -8,52 +8,110 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "preflight.h"
 #include "site_conf.h"
 
-struct rh_site *rh_site_new(struct rh_config *cfg, char *err, size_t errlen)
-{
-	struct rh_site *s = calloc(1, sizeof *s);
+/* What sites made by rh_site_reopen() share. */
+struct rh_site_core {
+	atomic_uint refs;
+	struct rh_config *cfg;
+	int *root_fds; /* one per cfg->sites->site[] */
+	struct rh_mime *mime;
+};
 
-	if (!s) {
+static void core_put(struct rh_site_core *c)
+{
+	if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (size_t i = 0; c->root_fds && i < c->cfg->sites->n_site; i++)
+		if (c->root_fds[i] >= 0)
+			close(c->root_fds[i]);
+	free(c->root_fds);
+	rh_mime_free(c->mime);
+	rh_config_free(c->cfg);
+	free(c);
+}
+
+static struct rh_site_core *core_new(struct rh_config *cfg, char *err, size_t errlen)
+{
+	struct rh_site_core *c = calloc(1, sizeof *c);
+
+	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		rh_config_free(cfg);
 		return NULL;
 	}
-	atomic_init(&s->refs, 1);
-	s->cfg = cfg;
-	s->access_fd = -1;
-	s->root_fds = malloc(cfg->sites->n_site * sizeof *s->root_fds);
-	if (!s->root_fds) {
+	atomic_init(&c->refs, 1);
+	c->cfg = cfg;
+	c->root_fds = malloc(cfg->sites->n_site * sizeof *c->root_fds);
+	if (!c->root_fds) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
 	for (size_t i = 0; i < cfg->sites->n_site; i++)
-		s->root_fds[i] = -1;
+		c->root_fds[i] = -1;
 	for (size_t i = 0; i < cfg->sites->n_site; i++) {
 		const char *root = cfg->sites->site[i].document_root;
-		s->root_fds[i] = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (s->root_fds[i] < 0) {
+		c->root_fds[i] = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (c->root_fds[i] < 0) {
 			snprintf(err, errlen, "document_root %s: %s", root, strerror(errno));
 			goto fail;
 		}
 	}
-	s->mime = rh_mime_new(RH_MIME_TYPES_FILE, cfg->types, cfg->n_types);
-	if (!s->mime) {
+	/* O_PATH opens what cannot be read: every request would get 403 */
+	if (rh_check_document_root(cfg, err, errlen) < 0)
+		goto fail;
+	c->mime = rh_mime_new(RH_MIME_TYPES_FILE, cfg->types, cfg->n_types);
+	if (!c->mime) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	return c;
+fail:
+	core_put(c);
+	return NULL;
+}
+
+/* A site on CORE (whose reference it takes) with its own access log. */
+static struct rh_site *site_on(struct rh_site_core *core, char *err, size_t errlen)
+{
+	const struct rh_config *cfg = core->cfg;
+	struct rh_site *s = calloc(1, sizeof *s);
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		core_put(core);
+		return NULL;
+	}
+	atomic_init(&s->refs, 1);
+	s->core = core;
+	s->cfg = core->cfg;
+	s->root_fds = core->root_fds;
+	s->mime = core->mime;
+	s->access_fd = -1;
 	s->access_journal = !strcmp(cfg->access_log, "journal");
 	if (cfg->access_log[0] == '/') {
 		s->access_fd = open(cfg->access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (s->access_fd < 0) {
 			snprintf(err, errlen, "access_log %s: %s", cfg->access_log, strerror(errno));
-			goto fail;
+			rh_site_put(s);
+			return NULL;
 		}
 	}
 	return s;
-fail:
-	rh_site_put(s);
-	return NULL;
+}
+
+struct rh_site *rh_site_new(struct rh_config *cfg, char *err, size_t errlen)
+{
+	struct rh_site_core *core = core_new(cfg, err, errlen);
+
+	return core ? site_on(core, err, errlen) : NULL;
+}
+
+struct rh_site *rh_site_reopen(struct rh_site *old, char *err, size_t errlen)
+{
+	atomic_fetch_add_explicit(&old->core->refs, 1, memory_order_relaxed);
+	return site_on(old->core, err, errlen);
 }
 
 struct rh_site *rh_site_get(struct rh_site *s)
@@ -66,13 +124,8 @@ void rh_site_put(struct rh_site *s)
 {
 	if (!s || atomic_fetch_sub_explicit(&s->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	for (size_t i = 0; s->root_fds && i < s->cfg->sites->n_site; i++)
-		if (s->root_fds[i] >= 0)
-			close(s->root_fds[i]);
-	free(s->root_fds);
 	if (s->access_fd >= 0)
 		close(s->access_fd);
-	rh_mime_free(s->mime);
-	rh_config_free(s->cfg);
+	core_put(s->core);
 	free(s);
 }

@@ -11,6 +11,8 @@
 #include "config.h"
 #include "mime.h"
 
+struct rh_site_core;
+
 struct rh_site {
 	atomic_uint refs;
 	struct rh_config *cfg;
@@ -18,10 +20,14 @@ struct rh_site {
 	struct rh_mime *mime;
 	int access_fd; /* access_log file, or -1 */
 	bool access_journal;
+	struct rh_site_core *core; /* owns cfg, root_fds and mime */
 };
 
 /* Takes ownership of CFG (also on failure). NULL with a message in ERR. */
 struct rh_site *rh_site_new(struct rh_config *cfg, char *err, size_t errlen);
+/* The same site with its access log file opened anew (after a log
+ * rotation): everything else is shared with OLD, nothing re-read. */
+struct rh_site *rh_site_reopen(struct rh_site *old, char *err, size_t errlen);
 struct rh_site *rh_site_get(struct rh_site *s);
 void rh_site_put(struct rh_site *s);
 

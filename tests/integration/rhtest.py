@@ -475,6 +475,147 @@ def fetch(port, target, method="GET", max_body=None, **kw):
         return c.response(head=(method == "HEAD"), max_body=max_body)
 
 
+# ------------------------------------------------------------- systemd stand-ins
+
+class Notify:
+    """An AF_UNIX datagram socket (abstract name) standing in for systemd's
+    notification socket; collects every message in order."""
+
+    def __init__(self):
+        self.name = f"ringhttpd-test-{os.getpid()}-{os.urandom(6).hex()}"
+        self.address = "@" + self.name
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("\0" + self.name)
+        self.messages = []      # one dict per datagram
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+    def wait(self, key, value=None, timeout=30, start=0):
+        """The index and content of the first message from START on that
+        sets KEY (to VALUE, if given)."""
+        deadline = time.monotonic() + timeout
+        i = start
+        while True:
+            while i < len(self.messages):
+                m = self.messages[i]
+                if key in m and (value is None or m[key] == value):
+                    return i, m
+                i += 1
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no {key}={value or ''} notification within {timeout}s; "
+                                     f"got {self.messages}")
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(4096)
+            except socket.timeout:
+                continue
+            self.messages.append(dict(line.split("=", 1)
+                                      for line in data.decode().splitlines() if "=" in line))
+
+
+class Journal:
+    """A datagram socket standing in for journald's native socket. The
+    server sees it at /run/systemd/journal/socket through wrapper(), which
+    runs the server in a mount namespace of its own with this socket's
+    directory mounted there. Entries are parsed from the native protocol:
+    one list of (name, bytes) per datagram."""
+
+    def __init__(self, directory):
+        self.dir = str(directory)
+        os.makedirs(self.dir, exist_ok=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(os.path.join(self.dir, "socket"))
+        self.entries = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+    def wrapper(self, journal_stream=False):
+        """A command prefix: the rest runs with this socket as journald's;
+        JOURNAL_STREAM=True also makes its stderr count as the journal
+        stream, so that the server's own messages go to the journal."""
+        stream = ('JOURNAL_STREAM=$(stat -L -c %d:%i /proc/self/fd/2); export JOURNAL_STREAM; '
+                  if journal_stream else "")
+        script = ("set -e; mount -t tmpfs tmpfs /run/systemd 2>/dev/null || "
+                  "{ mkdir -p /run/systemd; mount -t tmpfs tmpfs /run/systemd; }; "
+                  "mkdir /run/systemd/journal; mount --bind \"$0\" /run/systemd/journal; "
+                  + stream + 'exec "$@"')
+        return ["unshare", "-m", "--propagation", "private", "--", "sh", "-c", script, self.dir]
+
+    @staticmethod
+    def parse(data):
+        fields, i = [], 0
+        while i < len(data):
+            nl = data.index(b"\n", i)
+            line = data[i:nl]
+            if b"=" in line:
+                name, value = line.split(b"=", 1)
+                i = nl + 1
+            else:   # NAME \n, 64-bit little-endian length, the bytes, \n
+                name, n = line, int.from_bytes(data[nl + 1:nl + 9], "little")
+                value = data[nl + 9:nl + 9 + n]
+                assert data[nl + 9 + n:nl + 10 + n] == b"\n", data
+                i = nl + 10 + n
+            fields.append((name.decode(), value))
+        return fields
+
+    def drain(self):
+        """Read what is queued now, without waiting."""
+        self.sock.settimeout(0)
+        while True:
+            try:
+                data = self.sock.recv(1 << 16)
+            except BlockingIOError:
+                return self.entries
+            self.entries.append(self.parse(data))
+
+    def wait(self, predicate, timeout=30, start=0):
+        """The index and fields ({name: text}) of the first entry from START
+        on for which predicate(fields) holds."""
+        deadline = time.monotonic() + timeout
+        i = start
+        while True:
+            while i < len(self.entries):
+                f = {k: v.decode(errors="replace") for k, v in self.entries[i]}
+                if predicate(f):
+                    return i, f
+                i += 1
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no such journal entry within {timeout}s; got "
+                                     f"{self.entries[start:][-10:]}")
+            self.sock.settimeout(left)
+            try:
+                data = self.sock.recv(1 << 16)
+            except socket.timeout:
+                continue
+            self.entries.append(self.parse(data))
+
+
+def seccomp_wrapper(err):
+    """A command prefix that execs the rest of the command line with a
+    seccomp filter answering io_uring_setup with errno ERR, as container
+    runtimes' default profiles do."""
+    code = ("import ctypes,os,struct,sys\n"
+            "err=int(sys.argv[1])\n"
+            "ins=[(0x20,0,0,0),(0x15,0,1,425),(0x06,0,0,0x00050000|err),(0x06,0,0,0x7fff0000)]\n"
+            "buf=ctypes.create_string_buffer(b''.join(struct.pack('HBBI',*i) for i in ins))\n"
+            "prog=struct.pack('HxxxxxxP',len(ins),ctypes.addressof(buf))\n"
+            "libc=ctypes.CDLL(None,use_errno=True)\n"
+            "assert libc.prctl(38,1,0,0,0)==0\n"
+            "assert libc.prctl(22,2,ctypes.c_char_p(prog),0,0)==0,os.strerror(ctypes.get_errno())\n"
+            "os.execvp(sys.argv[2],sys.argv[2:])\n")
+    return [sys.executable, "-c", code, str(err)]
+
+
 # ------------------------------------------------------------------- /proc
 
 def thread_names(pid):

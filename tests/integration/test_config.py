@@ -3,17 +3,19 @@ the switch to another user, rings and their threads, SQPOLL threads, option
 combinations, and reload on SIGHUP."""
 
 import os
+import pathlib
 import pwd
 import random
 import re
 import shutil
 import signal
 import socket
+import subprocess
 import tempfile
 
 import pytest
 
-from rhtest import (Client, base_settings, ipv6_loopback, render_conf, req, run_binary, sha,
+from rhtest import (Client, base_settings, clean_env, ipv6_loopback, render_conf, req, run_binary, sha,
                     task_status, thread_names, wait_until, write_files)
 
 SHIPPED_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -86,8 +88,9 @@ def test_check_good_config(binary, root, tmp_path):
 
 
 def test_check_shipped_config(binary, root):
-    """data/ringhttpd.conf, which documents every key, is valid."""
-    rc, _, err = run_binary(binary, ["-t", "-c", SHIPPED_CONF, "--root", str(root)])
+    """data/ringhttpd.conf, which documents every key, is valid. (Its user,
+    www-data, is not that of every system, nor can it read the test's root.)"""
+    rc, _, err = run_binary(binary, ["-t", "-c", SHIPPED_CONF, "--root", str(root), "--user", ""])
     assert rc == 0, err
 
 
@@ -371,3 +374,116 @@ def test_sighup_reload(servers, tmp_path):
     srv.signal(signal.SIGHUP)
     wait_until(lambda: srv.fetch("/x.txt").body == b"served from A\n", 10, "the first root again")
     srv.stop()
+
+
+# ------------------------------------------------- -t: what start-up checks
+
+def check_t(binary, conf, settings, args=(), wrapper=()):
+    conf.write_text(render_conf(settings))
+    p = subprocess.run([*wrapper, binary, "-t", "-c", str(conf), *args], capture_output=True,
+                       text=True, env=clean_env(), timeout=60)
+    return p.returncode, p.stderr
+
+
+def line_of(conf, key):
+    return next(i for i, ln in enumerate(conf.read_text().splitlines(), 1)
+                if ln.startswith(key + " "))
+
+
+def test_check_missing_user(binary, root, tmp_path):
+    conf = tmp_path / "c.conf"
+    rc, err = check_t(binary, conf, base_settings(root) | {"user": "nosuchuser"})
+    assert (rc, err) == (1, f"{conf}:{line_of(conf, 'user')}: user: nosuchuser: no such user\n")
+    rc, err = check_t(binary, conf, base_settings(root), ["--user", "nosuchuser"])
+    assert (rc, err) == (1, "--user: nosuchuser: no such user\n")
+
+
+def test_check_root_from_the_command_line(binary, root, tmp_path):
+    conf = tmp_path / "c.conf"
+    rc, err = check_t(binary, conf, base_settings(root), ["--root", "/nonexistent/rh-root"])
+    assert (rc, err) == (1, "--root: /nonexistent/rh-root: No such file or directory\n")
+
+
+def test_check_access_log_directory(binary, root, tmp_path):
+    conf = tmp_path / "c.conf"
+    log = tmp_path / "missing" / "access.log"
+    rc, err = check_t(binary, conf, base_settings(root) | {"access_log": str(log)})
+    assert (rc, err) == (1, f"{conf}:{line_of(conf, 'access_log')}: access_log: "
+                            f"{log.parent}: No such file or directory\n")
+    log.parent.mkdir()
+    rc, err = check_t(binary, conf, base_settings(root) | {"access_log": str(log)})
+    assert rc == 0, err
+
+
+def test_check_root_unreadable_by_the_user(binary, servers, public_root, tmp_path):
+    """A root that nobody cannot search: -t says so, naming the user, and
+    start-up fails instead of answering 403 to everything."""
+    private = os.path.join(public_root, "private")
+    os.mkdir(private, 0o700)
+    conf = tmp_path / "c.conf"
+    settings = base_settings(private) | {"user": "nobody", "register_buffers": False}
+    rc, err = check_t(binary, conf, settings)
+    assert (rc, err) == (1, f"{conf}:{line_of(conf, 'document_root')}: document_root: "
+                            f"{private}: Permission denied (as user nobody)\n")
+    srv = servers.new(settings).start(wait_ready=False)
+    srv.expect_exit(1)
+    assert f"{private}: Permission denied" in srv.stderr(), srv.stderr()
+    os.chmod(private, 0o755)
+    assert check_t(binary, conf, settings)[0] == 0
+
+
+def test_check_registered_buffers_over_memlock(binary, public_root, tmp_path):
+    """As a user whose RLIMIT_MEMLOCK cannot hold the registered buffers:
+    -t passes and states the fallback."""
+    if shutil.which("setpriv") is None or shutil.which("prlimit") is None:
+        pytest.skip("setpriv and prlimit (util-linux) are needed")
+    conf = pathlib.Path(public_root) / "memlock.conf"     # readable by nobody
+    settings = base_settings(public_root) | {"register_buffers": True, "buffer_size": 65536}
+    wrapper = ["prlimit", "--memlock=65536:65536", "--", "setpriv", "--reuid=nobody",
+               "--regid=nogroup", "--clear-groups", "--"]
+    rc, err = check_t(binary, conf, settings, wrapper=wrapper)
+    assert rc == 0, err
+    assert re.fullmatch(rf"warning: {re.escape(str(conf))}:{line_of(conf, 'register_buffers')}: "
+                        r"register_buffers: \d+ KiB per ring "
+                        r"exceed RLIMIT_MEMLOCK \(64 KiB\); start-up will leave the buffers "
+                        r"unregistered \(raise LimitMEMLOCK= or the memlock limit\)\n"
+                        rf"{re.escape(str(conf))}: configuration OK\n", err), err
+
+
+NEW_KEYS_BAD = [
+    ("max_connections_per_ip = -1;", "max_connections_per_ip"),
+    ("file_cache_size = -1;", "file_cache_size"),
+    ("buffer_count = 3;", "buffer_count"),
+    ("buffer_count = 65537;", "buffer_count"),
+    ("max_ranges = 0;", "max_ranges"),
+    ("max_ranges = 1001;", "max_ranges"),
+    ('file_cache_max_file = "big";', "file_cache_max_file"),
+]
+
+
+@pytest.mark.parametrize("line,key", NEW_KEYS_BAD, ids=[b[0] for b in NEW_KEYS_BAD])
+def test_check_new_keys_bad(binary, root, tmp_path, line, key):
+    rc, err, n = check_conf(binary, tmp_path / "bad.conf", root, line)
+    assert rc == 1 and re.match(rf"^{re.escape(str(tmp_path / 'bad.conf'))}:{n}: {key}: ", err), err
+
+
+def test_check_new_keys_good(binary, root, tmp_path):
+    conf = tmp_path / "c.conf"
+    text = render_conf(base_settings(root)) + (
+        "max_connections_per_ip = 8;\nfile_cache_size = 8589934592L;\n"
+        "file_cache_max_file = 0;\nbuffer_count = 4;\nmax_ranges = 64;\n")
+    conf.write_text(text)
+    rc, _, err = run_binary(binary, ["-t", "-c", str(conf)])
+    assert rc == 0, err
+
+
+def test_check_file_cache_max_file_fits(binary, root, tmp_path):
+    conf = tmp_path / "c.conf"
+    conf.write_text(render_conf(base_settings(root)) +
+                    "file_cache_size = 1048576;\nfile_cache_max_file = 2097152;\n")
+    rc, _, err = run_binary(binary, ["-t", "-c", str(conf)])
+    assert (rc, err) == (1, f"{conf}:5: file_cache_max_file: file_cache_max_file (2097152) "
+                            "exceeds file_cache_size (1048576)\n")
+    conf.write_text(render_conf(base_settings(root)) + "file_cache_size = 0;\n"
+                    "file_cache_max_file = 2097152;\n")
+    assert run_binary(binary, ["-t", "-c", str(conf)])[0] == 0

@@ -3,16 +3,18 @@ systemd-socket-activate, a passed descriptor that is not a listening
 socket, and the sd_notify messages read from a datagram socket."""
 
 import os
+import pwd
 import re
 import shutil
 import signal
 import socket
+import tempfile
 import time
 
 import pytest
 
-from rhtest import (READY_RE, Client, base_settings, free_port, ipv6_loopback,
-                    python_exec_wrapper, req, write_files)
+from rhtest import (READY_RE, Client, Notify, base_settings, free_port, ipv6_loopback,
+                    python_exec_wrapper, req, task_status, write_files)
 
 ACTIVATE = shutil.which("systemd-socket-activate")
 FILES = {"a.txt": b"served through systemd's sockets\n"}
@@ -85,6 +87,30 @@ def test_two_sockets(servers, root):
     srv.stop()
 
 
+def test_socket_activated_drops_privileges(servers):
+    """Started as root by systemd-socket-activate with user = nobody: no
+    thread of the server (kernel threads included) runs as root."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to switch users")
+    public = tempfile.mkdtemp(prefix="ringhttpd-public-")
+    try:
+        os.chmod(public, 0o755)
+        write_files(public, FILES)
+        port = free_port()
+        srv, _ = activated(servers, public, [("127.0.0.1", port)])
+        srv.write_conf(base_settings(public) | {"user": "nobody", "enable_sq_poll": True,
+                                                "register_buffers": False})
+        start_on_first_connection(srv, "127.0.0.1", port)
+        nobody = str(pwd.getpwnam("nobody").pw_uid)
+        threads = task_status(srv.pid)
+        assert len(threads) > 1, threads
+        for tid, st in threads.items():
+            assert set(st["Uid"].split()) == {nobody}, (tid, st["Name"], st["Uid"])
+        srv.stop()
+    finally:
+        shutil.rmtree(public)
+
+
 def not_a_listening_socket(kind, tmp_path):
     if kind == "regular-file":
         return os.open(tmp_path / "plain-file", os.O_RDWR | os.O_CREAT, 0o600), None
@@ -114,47 +140,6 @@ def test_passed_fd_not_a_listening_socket(servers, root, tmp_path, kind):
 
 
 # ---------------------------------------------------------------- sd_notify
-
-class Notify:
-    """An AF_UNIX datagram socket (abstract name) standing in for systemd's
-    notification socket; collects every message in order."""
-
-    def __init__(self):
-        self.name = f"ringhttpd-test-{os.getpid()}-{os.urandom(6).hex()}"
-        self.address = "@" + self.name
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind("\0" + self.name)
-        self.messages = []      # one dict per datagram
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.sock.close()
-
-    def wait(self, key, value=None, timeout=30, start=0):
-        """The index and content of the first message from START on that
-        sets KEY (to VALUE, if given)."""
-        deadline = time.monotonic() + timeout
-        i = start
-        while True:
-            while i < len(self.messages):
-                m = self.messages[i]
-                if key in m and (value is None or m[key] == value):
-                    return i, m
-                i += 1
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError(f"no {key}={value or ''} notification within {timeout}s; "
-                                     f"got {self.messages}")
-            self.sock.settimeout(left)
-            try:
-                data = self.sock.recv(4096)
-            except socket.timeout:
-                continue
-            self.messages.append(dict(line.split("=", 1)
-                                      for line in data.decode().splitlines() if "=" in line))
-
 
 def monotonic_usec():
     return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000

@@ -7,7 +7,8 @@ import re
 import subprocess
 import threading
 
-from container import log, wait_until
+from container import log
+from rhtest import wait_until
 
 NEW_ROOT = "/srv/second-root"
 NEW_PAGE = "<!DOCTYPE html>\n<title>second root</title>\n<p>served after a reload</p>\n"
@@ -64,8 +65,8 @@ def socket_waits(c):
 def first_connection(c, page):
     """The first request gets the page and leaves the service active."""
     expect_page(c, page)
-    wait_until("ringhttpd.service to be active",
-               lambda: unit_state(c, "ringhttpd.service") == "active", 10)
+    wait_until(lambda: unit_state(c, "ringhttpd.service") == "active", 10,
+               "ringhttpd.service to be active")
     expect_page(c, page, "http://[::1]/")
     return f"IPv4 and IPv6, MainPID {main_pid(c)}"
 
@@ -77,7 +78,7 @@ def journal_entry(c, predicate, what):
                     "_SYSTEMD_UNIT=ringhttpd.service").stdout
         entries = [json.loads(line) for line in out.splitlines() if line.strip()]
         return next((e for e in entries if predicate(e)), None)
-    return wait_until(what, find, 10)
+    return wait_until(find, 10, what)
 
 
 def journal_fields(c):
@@ -91,6 +92,24 @@ def journal_ready_line(c):
     e = journal_entry(c, lambda e: re.fullmatch(r"ready \(\d+ rings?\)", str(e.get("MESSAGE"))),
                       'the "ready (N rings)" line')
     return e["MESSAGE"]
+
+
+READY_ID = "6735101954484e0ea79e5bf8491e2d27"       # src/msgid.h
+RELOADED_ID = "423b533c80c34ecbabda016b16d3f61b"
+
+
+def journal_events(c, conf):
+    """Start-up and reload are found by MESSAGE_ID, with their fields; the
+    package's catalog explains them (journalctl -x)."""
+    ready = journal_entry(c, lambda e: e.get("MESSAGE_ID") == READY_ID, "the ready event")
+    assert ready.get("CONFIG_FILE") == conf and ready.get("LISTEN") and \
+        re.fullmatch(r"\d+", str(ready.get("RINGS"))), ready
+    c.run("systemctl", "reload", "ringhttpd.service")
+    journal_entry(c, lambda e: e.get("MESSAGE_ID") == RELOADED_ID and e.get("CONFIG_FILE") == conf,
+                  "the reload event")
+    text = c.run("journalctl", "--no-pager", "-x", f"MESSAGE_ID={READY_ID}").stdout
+    assert "Subject: ringhttpd is ready" in text, text
+    return f"LISTEN={ready['LISTEN']} RINGS={ready['RINGS']}"
 
 
 def set_config(c, conf, key, value):
@@ -113,7 +132,7 @@ def reload_new_root(c, conf):
     set_config(c, conf, "document_root", f'"{NEW_ROOT}"')
     c.run("systemctl", "reload", "ringhttpd.service")
     # systemd 252 may return before the server has re-read its config.
-    wait_until("the new document root to be served", lambda: curl(c) == (200, NEW_PAGE), 15)
+    wait_until(lambda: curl(c) == (200, NEW_PAGE), 15, "the new document root to be served")
     assert main_pid(c) == pid, f"MainPID changed from {pid} to {main_pid(c)}: not a reload"
 
 
@@ -137,18 +156,18 @@ def no_request_lost(c, action, what):
     reader = threading.Thread(target=lambda: codes.extend(procs[0].stdout), daemon=True)
     reader.start()
     try:
-        wait_until(f"requests before {what}", lambda: len(codes) >= 200, 30)
+        wait_until(lambda: len(codes) >= 200, 30, f"requests before {what}")
         procs += [subprocess.Popen(
             ["nsenter", "-t", str(c.pid), "-a", "--", "curl", "-sS", "-o", path,
              "--limit-rate", "16M", "--max-time", "60", "-w", "%{http_code}",
              "http://127.0.0.1" + BIG_FILE], stdout=subprocess.PIPE, text=True)
             for path in slow]
-        wait_until("the slow downloads to be under way", lambda: all(
+        wait_until(lambda: all(
             c.run("stat", "-c", "%s", path, check=False).stdout.strip() not in ("", "0")
-            for path in slow), 10)
+            for path in slow), 10, "the slow downloads to be under way")
         action(c)
         after = len(codes)
-        wait_until(f"requests after {what}", lambda: len(codes) >= after + 200, 30)
+        wait_until(lambda: len(codes) >= after + 200, 30, f"requests after {what}")
     finally:
         c.run("touch", stop, check=False)
         outputs = [p.communicate(timeout=90)[0] for p in procs[1:]]
@@ -184,15 +203,15 @@ def sandbox_features(c, conf):
     c.run("systemctl", "restart", "ringhttpd.service", timeout=120)
     expect_page(c, NEW_PAGE)
     line = re.compile(r'(?m)^\S+ - - \[[^]]+\] "GET / HTTP/1\.1" 200 %d$' % len(NEW_PAGE))
-    found = wait_until(f"the request in {log_file}", lambda: line.search(
-        c.run("cat", log_file, check=False).stdout), 10)
+    found = wait_until(lambda: line.search(c.run("cat", log_file, check=False).stdout), 10,
+                       f"the request in {log_file}")
     invocation = c.run("systemctl", "show", "-P", "InvocationID", "ringhttpd.service").stdout
 
     def start_up_messages():
         text = c.run("journalctl", "--no-pager", "-o", "cat",
                      f"_SYSTEMD_INVOCATION_ID={invocation.strip()}").stdout
         return text if "ready (" in text else None
-    messages = wait_until("the start-up messages in the journal", start_up_messages, 10)
+    messages = wait_until(start_up_messages, 10, "the start-up messages in the journal")
     assert "register_buffers" not in messages, messages
     pid = main_pid(c)
     threads = c.run("sh", "-c", f"cat /proc/{pid}/task/*/comm").stdout.split()
@@ -221,7 +240,7 @@ def access_log_journal(c, conf):
         entries = [json.loads(line) for line in out.splitlines() if line.strip()]
         return (entries[-1], head + body) if entries else None
     # until the reload took effect, requests are not logged: ask again
-    entry, sent = wait_until("a journal entry for " + target, request_logged, 15)
+    entry, sent = wait_until(request_logged, 15, "a journal entry for " + target)
     want = {"REMOTE_ADDR": "127.0.0.1", "REQUEST_METHOD": "GET", "REQUEST_PATH": target,
             "STATUS": "200", "BYTES_SENT": str(sent), "USER_AGENT": agent}
     got = {k: entry.get(k) for k in want}

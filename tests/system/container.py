@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 
+from rhtest import wait_until  # one helper for both suites (run.py sets the path)
+
 SUITE = "bookworm"
 # What the cached root holds besides a minimal Debian: an init, the tools the
 # tests run inside (procps for the unit's ExecReload=/bin/kill, as on any
@@ -55,18 +57,6 @@ class Results:
     def summary(self):
         log(f"{self.passed} passed, {self.failed} failed")
         return self.failed == 0
-
-
-def wait_until(what, predicate, timeout, interval=0.2):
-    """Poll predicate() until it returns a true value or timeout seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 # ---------------------------------------------------------------- apt sources
@@ -244,8 +234,8 @@ class Container:
              "--capability=CAP_SYS_RESOURCE"],
             stdin=subprocess.DEVNULL, stdout=self.console, stderr=subprocess.STDOUT,
             start_new_session=True)
-        self.pid = wait_until("the container's init", self._init_pid, timeout)
-        state = wait_until("systemd to finish booting", self._booted, timeout, 0.5)
+        self.pid = wait_until(self._init_pid, timeout, "the container's init")
+        state = wait_until(self._booted, timeout, "systemd to finish booting", 0.5)
         log(f"# container booted (init pid {self.pid}, system {state})")
 
     def _init_pid(self):

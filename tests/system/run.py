@@ -7,7 +7,9 @@ import os
 import shutil
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(HERE, "..", "integration"))  # rhtest: the shared helpers
 
 import test_package  # noqa: E402
 import test_systemd  # noqa: E402

@@ -92,6 +92,8 @@ def run(results, deb, newer_deb):
             ("first connection starts the service and gets the default page",
              checks.first_connection, page),
             ("journalctl -u ringhttpd has the start-up line", checks.journal_ready_line),
+            ("start-up and reload found by MESSAGE_ID, explained by the catalog",
+             checks.journal_events, CONF),
             ("edited conffile applied by systemctl reload", checks.reload_new_root, CONF),
             ("restart during a request loop loses no request", checks.restart_loses_nothing),
             (f"systemd-analyze security exposure <= {checks.MAX_EXPOSURE}",

@@ -1,8 +1,9 @@
 # C unit tests of the pure parts: parser, conditions and ranges, chunked
 # bodies, path normalization, MIME types, configuration errors, path
-# resolution and the file cache, the handler's response plans, and the
-# sites layer (path rules, negotiation, Host selection, per-site
-# configuration, directory listings, metrics).
+# resolution and the file cache, the handler's response plans, the sites
+# layer (path rules, negotiation, Host selection, per-site configuration,
+# directory listings, metrics), the journal protocol and access log
+# escaping.
 unit_tests = \
 	tests/unit/test_http_parse \
 	tests/unit/test_http_cond \
@@ -17,7 +18,8 @@ unit_tests = \
 	tests/unit/test_vhost \
 	tests/unit/test_site_conf \
 	tests/unit/test_listing \
-	tests/unit/test_metrics
+	tests/unit/test_metrics \
+	tests/unit/test_journal
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests)
 EXTRA_DIST += tests/unit/check.h
@@ -35,3 +37,4 @@ tests_unit_test_vhost_LDADD = $(RH_LIBS)
 tests_unit_test_site_conf_LDADD = $(RH_LIBS)
 tests_unit_test_listing_LDADD = $(RH_LIBS)
 tests_unit_test_metrics_LDADD = $(RH_LIBS)
+tests_unit_test_journal_LDADD = $(RH_LIBS)

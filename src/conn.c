@@ -11,6 +11,7 @@
 #include "handler.h"
 #include "http_resp.h"
 #include "log.h"
+#include "metrics.h"
 #include "ring.h"
 #include "server.h"
 #include "site.h"
@@ -60,6 +61,8 @@ static void wait_for(struct rh_ring *r, struct rh_conn *c, enum rh_conn_wait wha
 {
 	struct rh_connq *q = queue_of(r, what);
 
+	if (what == RH_WAIT_BUF)
+		atomic_fetch_add_explicit(&r->stats.buffer_waits, 1, memory_order_relaxed);
 	c->waiting = what;
 	c->wait_next = RH_NO_CONN;
 	c->wait_prev = q->tail;
@@ -159,9 +162,14 @@ static void end_exchange(struct rh_ring *r, struct rh_conn *c)
 		rh_access_log_request(&r->access, r->site, r->wall, peer, &x->f.rec, x->f.status,
 				      sent, sent > head ? sent - head : 0, rh_ring_usec());
 	}
+	if (x->f.status >= 100 && x->f.status < 600)
+		atomic_fetch_add_explicit(&r->stats.responses[x->f.status / 100 - 1], 1,
+					  memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->stats.bytes_sent, t->bytes_sent, memory_order_relaxed);
 	rh_tx_end(r, t);
 	if (x->f.file)
 		rh_file_put(x->f.file);
+	free(x->f.owned);
 	rh_slab_put(&r->exchanges, x);
 	c->x = NULL;
 }
@@ -247,6 +255,7 @@ void rh_conn_accepted(struct rh_ring *r, int fd)
 	c->fresh = true;
 	c->deadline = r->now + cfg(r)->header_timeout;
 	rh_peer_of_socket(&c->peer, fd);
+	atomic_fetch_add_explicit(&r->stats.accepts, 1, memory_order_relaxed);
 	arm_recv(r, c, r->bufs.size);
 }
 
@@ -323,7 +332,7 @@ static enum rh_tx_mode tx_mode(struct rh_ring *r, const struct rh_plan *plan)
 
 	if (plan->parts.n > 1 && plan->body_len)
 		return RH_TX_SENDFILE;
-	if (!plan->body_len || plan->file->data)
+	if (!plan->body_len || plan->owned || plan->file->data)
 		return RH_TX_MEMORY;
 	if (threshold ? plan->body_len < threshold : plan->body_len <= r->bufs.size)
 		return RH_TX_READ;
@@ -368,6 +377,36 @@ static void log_problem(struct rh_ring *r, struct rh_conn *c, const struct rh_re
 	rh_log_req(RH_LOG_WARNING, &rq, "%.*s: %s", (int)req->path.len, req->path.p, plan->problem);
 }
 
+/* The status endpoint's text: every ring's counters, read without locks. */
+static char *metrics_text(void *ctx, size_t *len)
+{
+	struct rh_ring *r = ctx;
+	struct rh_server *s = r->srv;
+	uint64_t open[s->n_rings];
+	struct rh_metrics m = { .open_connections = open, .n_rings = s->n_rings,
+				.uptime_seconds = r->now - s->started };
+	char *text;
+
+	for (unsigned i = 0; i < s->n_rings; i++) {
+		const struct rh_ring *ri = &s->rings[i];
+		const struct rh_ring_stats *st = &ri->stats;
+
+		for (int k = 0; k < 5; k++)
+			m.requests[k] += atomic_load_explicit(&st->responses[k], memory_order_relaxed);
+		m.bytes_sent += atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
+		m.accepts += atomic_load_explicit(&st->accepts, memory_order_relaxed);
+		m.buffer_waits += atomic_load_explicit(&st->buffer_waits, memory_order_relaxed);
+		m.file_cache_hits += atomic_load_explicit(&ri->files.hits, memory_order_relaxed);
+		m.file_cache_misses += atomic_load_explicit(&ri->files.misses, memory_order_relaxed);
+		open[i] = atomic_load_explicit(&ri->n_conns, memory_order_relaxed);
+	}
+	*len = rh_metrics_write(NULL, 0, &m);
+	text = malloc(*len + 1);
+	if (text)
+		rh_metrics_write(text, *len + 1, &m);
+	return text;
+}
+
 /* Writes the plan into the exchange: the head, and where the body comes
  * from. Nothing is sent yet. */
 static void prepare(struct rh_ring *r, struct rh_conn *c, struct rh_plan *plan)
@@ -383,7 +422,12 @@ static void prepare(struct rh_ring *r, struct rh_conn *c, struct rh_plan *plan)
 	t->head_len = x->f.head_len = write_head(r, c, plan);
 	x->f.status = plan->resp.status;
 	x->f.file = plan->file;
+	x->f.owned = plan->owned;
 	t->mode = tx_mode(r, plan);
+	if (plan->owned) {
+		t->mem = plan->owned;
+		t->left = plan->body_len;
+	}
 	if (!plan->file)
 		return;
 	t->fd = plan->file->fd;
@@ -410,8 +454,11 @@ static void prepare(struct rh_ring *r, struct rh_conn *c, struct rh_plan *plan)
 static void plan_response(struct rh_ring *r, struct rh_conn *c, const struct rh_request *req,
 			  int parse_status)
 {
-	struct rh_handler_env env = { r->site, &r->files, r->now, r->wall, r->date,
-				      rh_ring_random(r) };
+	struct rh_handler_env env = {
+		.site = r->site, .files = &r->files, .now = r->now, .wall = r->wall,
+		.date = r->date, .random = rh_ring_random(r), .peer = &c->peer,
+		.metrics = metrics_text, .ctx = r,
+	};
 	struct rh_plan plan;
 
 	rh_handle(&env, req, parse_status, c->keep_alive, cfg(r)->max_ranges, &plan);
@@ -435,12 +482,13 @@ static void start_response(struct rh_ring *r, struct rh_conn *c)
  * planned answer is replaced by that status, and the connection closes. */
 static void refuse_body(struct rh_ring *r, struct rh_conn *c, int status)
 {
-	struct rh_handler_env env = { r->site, &r->files, r->now, r->wall, r->date, 0 };
+	struct rh_handler_env env = { .site = r->site, .date = r->date };
 	struct rh_plan plan;
 
 	rh_tx_end(r, &c->x->f.tx);
 	if (c->x->f.file)
 		rh_file_put(c->x->f.file);
+	free(c->x->f.owned);
 	rh_handle(&env, NULL, status, false, 0, &plan);
 	prepare(r, c, &plan);
 }

@@ -41,6 +41,7 @@ enum rh_conn_wait { RH_WAIT_NONE, RH_WAIT_BUF, RH_WAIT_RECV };
 struct rh_exchange_fixed {
 	struct rh_tx tx;
 	struct rh_file *file;
+	char *owned; /* a body made for this response, or NULL */
 	uint16_t status;
 	bool logged; /* rec holds the request's facts */
 	uint32_t head_len; /* of the response head */

@@ -109,7 +109,7 @@ static int resolve(const struct rh_site *site, unsigned idx, const char *path, s
 		close(*fd);
 		*fd = -1;
 	}
-	return dir_status == 301 ? 403 : dir_status == 200 ? 404 : dir_status;
+	return dir_status == 301 ? RH_FILE_NO_INDEX : dir_status == 200 ? 404 : dir_status;
 }
 
 static uint32_t hash_path(const char *p, size_t len)

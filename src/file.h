@@ -17,6 +17,10 @@
 
 struct rh_site;
 
+/* rh_file_get's answer for a directory named with its '/' that has no
+ * index file: 403, unless the site lists it. */
+#define RH_FILE_NO_INDEX 1403
+
 /* The most open files a ring's cache keeps: part of the descriptor budget. */
 #define RH_FILE_CACHE_ENTRIES 1024
 
@@ -71,7 +75,8 @@ void rh_file_cache_flush(struct rh_file_cache *c);
 /* Resolves the normalized PATH (starting with '/') under the root of
  * site IDX of SITE (cfg->sites->site[IDX]), with its index files. Returns
  * 200 with a referenced file in *OUT, or 301 (a directory named without
- * its trailing slash), 403, 404, 500 or 503 (out of file descriptors). */
+ * its trailing slash), RH_FILE_NO_INDEX, 403, 404, 500 or 503 (out of file
+ * descriptors). */
 int rh_file_get(struct rh_file_cache *c, const struct rh_site *site, unsigned idx,
 		const char *path, size_t len, time_t now, struct rh_file **out);
 /* Opens the directory PATH under site IDX's root, for a listing: its

@@ -1,16 +1,42 @@
 #include "handler.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "file.h"
+#include "listing.h"
+#include "metrics.h"
+#include "negotiate.h"
 #include "path.h"
 #include "site.h"
+
+/* What the handler works on for one request. */
+struct job {
+	const struct rh_handler_env *env;
+	const struct rh_request *req;
+	const struct rh_site_conf *sc;
+	unsigned idx; /* of sc in the configuration's sites */
+	const char *path; /* normalized */
+	size_t len;
+	unsigned max_ranges;
+	struct rh_plan *plan;
+};
 
 static void plan_error(struct rh_plan *plan, int status)
 {
 	plan->resp.status = status;
 	plan->error = true;
+}
+
+/* The media type with the site's charset, kept in the plan. */
+static const char *content_type(const struct job *j, const char *type)
+{
+	size_t n = rh_content_type(j->plan->content_type, sizeof j->plan->content_type, type,
+				   j->sc->charset);
+
+	return n < sizeof j->plan->content_type ? j->plan->content_type : type;
 }
 
 /* The representation's bytes [FIRST, FIRST + LEN) as the body. */
@@ -23,55 +49,69 @@ static void plan_body(struct rh_plan *plan, struct rh_file *f, uint64_t first, u
 	plan->resp.content_length = len;
 }
 
-/* 206 multipart/byteranges: the parts, each with the file's type. */
-static void plan_multipart(const struct rh_handler_env *env, struct rh_file *f,
-			   struct rh_plan *plan)
+/* 206 multipart/byteranges: the parts, each with the file's type TYPE. */
+static void plan_multipart(const struct job *j, struct rh_file *f, const char *type)
 {
-	struct rh_str boundary, type = { f->mime, strlen(f->mime) };
+	struct rh_plan *plan = j->plan;
+	struct rh_str boundary, part_type = { type, strlen(type) };
 
-	boundary.len = rh_multipart_boundary(env->random, plan->boundary);
+	boundary.len = rh_multipart_boundary(j->env->random, plan->boundary);
 	boundary.p = plan->boundary;
 	snprintf(plan->content_type, sizeof plan->content_type, "multipart/byteranges; boundary=%s",
 		 plan->boundary);
 	plan->resp.status = 206;
 	plan->resp.content_type = plan->content_type;
 	plan->file = f;
-	plan->resp.content_length = rh_multipart_length(&plan->parts, boundary, type, f->size);
+	plan->resp.content_length = rh_multipart_length(&plan->parts, boundary, part_type, f->size);
 	plan->body_len = plan->resp.content_length;
 }
 
-static void plan_file(const struct rh_handler_env *env, const struct rh_request *req,
-		      struct rh_file *f, unsigned max_ranges, struct rh_plan *plan)
+/* Preconditions, then Range, for the representation with validators
+ * ETAG and MTIME: false when they decided the answer (304, 412). */
+static bool preconditions_pass(const struct job *j, struct rh_str etag, time_t mtime)
 {
+	struct rh_plan *plan = j->plan;
+
+	switch (rh_preconditions(j->req, etag, mtime, j->env->wall)) {
+	case RH_PRECOND_NOT_MODIFIED:
+		plan->resp.status = 304;
+		plan->resp.content_type = NULL;
+		return false;
+	case RH_PRECOND_FAILED:
+		plan->resp.etag = (struct rh_str){ 0 };
+		plan->resp.last_modified = NULL;
+		plan_error(plan, 412);
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* F (the file, or the sidecar chosen for it) with the type TYPE. */
+static void plan_file(const struct job *j, struct rh_file *f, const char *type)
+{
+	struct rh_plan *plan = j->plan;
 	struct rh_resp *resp = &plan->resp;
-	bool head_only = req->method == RH_METHOD_HEAD;
+	const struct rh_request *req = j->req;
 	struct rh_str etag = { f->etag, f->etag_len };
 
 	resp->status = 200;
 	resp->etag = etag;
 	resp->last_modified = f->last_modified;
-	resp->content_type = f->mime;
-	switch (rh_preconditions(req, etag, f->mtime, env->wall)) {
-	case RH_PRECOND_NOT_MODIFIED:
-		resp->status = 304;
-		resp->content_type = NULL;
-		plan_body(plan, f, 0, f->size, true);
+	resp->content_type = type;
+	if (!preconditions_pass(j, etag, f->mtime)) {
+		if (resp->status == 304)
+			plan_body(plan, f, 0, f->size, true);
+		else
+			rh_file_put(f);
 		return;
-	case RH_PRECOND_FAILED:
-		rh_file_put(f);
-		resp->etag = (struct rh_str){ 0 };
-		resp->last_modified = NULL;
-		plan_error(plan, 412);
-		return;
-	case RH_PRECOND_PROCEED:
-		break;
 	}
 	/* GET only: RFC 9110 14.2 defines ranges for no other method */
 	if (req->range.p && req->method == RH_METHOD_GET && rh_if_range_holds(req, etag, f->mtime)) {
-		switch (rh_ranges_parse(req->range, f->size, max_ranges, &plan->parts)) {
+		switch (rh_ranges_parse(req->range, f->size, j->max_ranges, &plan->parts)) {
 		case RH_RANGE_PARTIAL:
 			if (plan->parts.n > 1) {
-				plan_multipart(env, f, plan);
+				plan_multipart(j, f, type);
 				return;
 			}
 			resp->status = 206;
@@ -95,33 +135,309 @@ static void plan_file(const struct rh_handler_env *env, const struct rh_request 
 			break;
 		}
 	}
-	plan_body(plan, f, 0, f->size, head_only);
+	plan_body(plan, f, 0, f->size, req->method == RH_METHOD_HEAD);
+}
+
+/* The look-up of PATH with SUFFIX appended (a sidecar), in site j->idx. */
+static int get_suffixed(const struct job *j, const char *suffix, struct rh_file **out)
+{
+	char path[RH_MAX_REQUEST_LINE + 8];
+	size_t n = strlen(suffix);
+
+	if (j->len + n >= sizeof path)
+		return 404;
+	memcpy(path, j->path, j->len);
+	memcpy(path + j->len, suffix, n + 1);
+	return rh_file_get(j->env->files, j->env->site, j->idx, path, j->len + n, j->env->now, out);
+}
+
+static bool fresh_sidecar(const struct rh_file *file, const struct rh_file *sidecar)
+{
+	return sidecar->mtime > file->mtime ||
+	       (sidecar->mtime == file->mtime && sidecar->mtime_nsec >= file->mtime_nsec);
+}
+
+/* Which of the site's precompressed sidecars lie beside F and are not
+ * older than it: looked at once a second, with the file's own check. */
+static void check_sidecars(const struct job *j, struct rh_file *f)
+{
+	unsigned found = 0;
+
+	if (f->sidecars_checked == j->env->now)
+		return;
+	for (size_t i = 0; i < j->sc->n_precompressed; i++) {
+		enum rh_coding c = j->sc->precompressed[i];
+		struct rh_file *side;
+
+		if (get_suffixed(j, rh_coding_suffix(c), &side) != 200)
+			continue;
+		if (fresh_sidecar(f, side))
+			found |= RH_CODING_BIT(c);
+		rh_file_put(side);
+	}
+	f->sidecars = found;
+	f->sidecars_checked = j->env->now;
+}
+
+/* F, or the precompressed sidecar the client prefers, under F's type. */
+static void plan_representation(const struct job *j, struct rh_file *f)
+{
+	const char *type = content_type(j, f->mime);
+	struct rh_file *side;
+	enum rh_coding c;
+
+	if (j->sc->n_precompressed && j->path[j->len - 1] != '/') {
+		check_sidecars(j, f);
+		if (f->sidecars) {
+			/* every answer for this file depends on Accept-Encoding */
+			j->plan->resp.vary = "Accept-Encoding";
+			c = rh_negotiate_encoding(j->req->accept_encoding.p, j->req->accept_encoding.len,
+						  j->sc->precompressed, j->sc->n_precompressed,
+						  f->sidecars);
+			if (c != RH_CODING_IDENTITY &&
+			    get_suffixed(j, rh_coding_suffix(c), &side) == 200) {
+				j->plan->resp.content_encoding = rh_coding_name(c);
+				rh_file_put(f);
+				f = side;
+			}
+		}
+	}
+	plan_file(j, f, type);
+}
+
+/* A directory without an index, listed: HTML, or JSON when the client
+ * prefers it, with the directory's validators. */
+static void plan_listing(const struct job *j)
+{
+	struct rh_plan *plan = j->plan;
+	enum rh_listing_format format =
+		rh_accept_prefers_json(j->req->accept.p, j->req->accept.len) ? RH_LISTING_JSON
+									     : RH_LISTING_HTML;
+	struct rh_buf out = { 0 };
+	struct stat st;
+	struct rh_str etag;
+	int fd = rh_file_open_dir(j->env->site, j->idx, j->path, &st);
+	ssize_t n;
+
+	if (fd < 0) {
+		plan_error(plan, 404);
+		return;
+	}
+	etag = (struct rh_str){ plan->etag, rh_listing_etag(plan->etag, &st, format) };
+	rh_http_date_format(st.st_mtim.tv_sec, plan->last_modified);
+	plan->resp.status = 200;
+	plan->resp.vary = "Accept";
+	plan->resp.etag = etag;
+	plan->resp.last_modified = plan->last_modified;
+	plan->resp.content_type = format == RH_LISTING_JSON ? RH_LISTING_JSON_TYPE
+							    : RH_LISTING_HTML_TYPE;
+	if (!preconditions_pass(j, etag, st.st_mtim.tv_sec)) {
+		close(fd);
+		return;
+	}
+	n = rh_listing_write(fd, j->path, j->len, format, j->sc->dotfiles == RH_DOTFILES_DENY, &out);
+	close(fd);
+	if (n < 0) {
+		rh_buf_free(&out);
+		plan->problem = "cannot list the directory";
+		plan_error(plan, 500);
+		return;
+	}
+	plan->owned = out.p;
+	plan->resp.content_length = out.len;
+	plan->body_len = j->req->method == RH_METHOD_HEAD ? 0 : out.len;
 }
 
 /* 301 to the directory's path with a '/': percent-encoded from the
  * normalized path, so it never begins with "//", and with the query. */
-static void plan_redirect(const struct rh_request *req, const char *path, size_t len,
-			  struct rh_plan *plan)
+static void plan_slash_redirect(const struct job *j)
 {
-	size_t n = rh_path_encode(path, len, plan->location, sizeof plan->location);
+	struct rh_plan *plan = j->plan;
+	size_t n = rh_path_encode(j->path, j->len, plan->location, sizeof plan->location);
 
 	plan->resp.status = 301;
 	plan->resp.location = (struct rh_str){ plan->location, n };
-	plan->resp.location_query = req->query;
-	plan->resp.location_has_query = req->has_query;
+	plan->resp.location_slash = true;
+	plan->resp.location_query = j->req->query;
+	plan->resp.location_has_query = j->req->has_query;
+}
+
+/* One of the site's `redirects`, to an encoded target with the query. */
+static void plan_site_redirect(const struct job *j, const struct rh_redirect *rd)
+{
+	struct rh_plan *plan = j->plan;
+	char encoded[3 * RH_MAX_REQUEST_LINE + 1];
+	size_t n = rh_path_encode(j->path, j->len, encoded, sizeof encoded);
+	const struct rh_str *q = &j->req->query;
+
+	n = rh_redirect_location(rd, encoded, n, q->p, q->len, j->req->has_query, plan->location,
+				 sizeof plan->location);
+	if (n >= sizeof plan->location) {
+		plan_error(plan, 414);
+		return;
+	}
+	plan->resp.status = rd->status;
+	plan->resp.location = (struct rh_str){ plan->location, n };
+}
+
+/* The status endpoint: Prometheus text for the allowed peers, 404 for the
+ * others. */
+static void plan_metrics(const struct job *j)
+{
+	const struct rh_sites_conf *sites = j->env->site->cfg->sites;
+	struct rh_plan *plan = j->plan;
+	size_t len;
+
+	if (!rh_status_allowed(sites->status_allow, sites->n_status_allow, j->env->peer)) {
+		plan_error(plan, 404);
+		return;
+	}
+	plan->owned = j->env->metrics(j->env->ctx, &len);
+	if (!plan->owned) {
+		plan->problem = "out of memory";
+		plan_error(plan, 503);
+		return;
+	}
+	plan->resp.status = 200;
+	plan->resp.content_type = RH_METRICS_CONTENT_TYPE;
+	plan->resp.content_length = len;
+	plan->body_len = j->req->method == RH_METHOD_HEAD ? 0 : len;
+}
+
+/* An error answered with the site's page for it: the page's bytes with
+ * the original status. Without one (or when it cannot be opened, which
+ * the start-up check reported), the built-in body stays. */
+static void plan_error_page(const struct job *j)
+{
+	struct rh_plan *plan = j->plan;
+	const char *page = rh_site_error_page(j->sc, plan->resp.status);
+	struct rh_file *f;
+	bool head_only = j->req && j->req->method == RH_METHOD_HEAD;
+
+	if (!page || rh_file_get(j->env->files, j->env->site, j->idx, page, strlen(page),
+				 j->env->now, &f) != 200)
+		return;
+	plan->error = false;
+	plan->resp.content_type = content_type(j, f->mime);
+	plan->resp.allow = plan->resp.status == 405;
+	plan->resp.unsatisfiable = plan->resp.status == 416;
+	plan_body(plan, f, 0, f->size, head_only);
+}
+
+/* The site's header rules that apply: all of them to a success (so an
+ * OPTIONS preflight on a path with CORS rules gets its 204 with them),
+ * only the `always` ones to anything else. */
+static void apply_headers(const struct job *j)
+{
+	struct rh_plan *plan = j->plan;
+	int status = plan->resp.status;
+	bool success = status == 200 || status == 204 || status == 206 || status == 304;
+	bool cors = false;
+
+	plan->resp.n_extra = rh_rules_headers(j->sc->headers, j->sc->n_headers, j->path, j->len,
+					      success ? 0 : RH_RULES_ERROR, plan->extra,
+					      RH_SITE_HEADER_LINES_MAX, &cors);
+	plan->resp.extra = plan->extra;
+}
+
+/* The file system's answer for the path, and what the site makes of it. */
+static void plan_path(const struct job *j)
+{
+	const struct rh_request *req = j->req;
+	const struct rh_site_conf *sc = j->sc;
+	struct rh_plan *plan = j->plan;
+	bool get = req->method == RH_METHOD_GET || req->method == RH_METHOD_HEAD;
+	struct rh_file *f;
+	int status = rh_file_get(j->env->files, j->env->site, j->idx, j->path, j->len,
+				 j->env->now, &f);
+
+	if (status == 404 && get && sc->fallback[0] && rh_rules_fallback_applies(j->path, j->len))
+		status = rh_file_get(j->env->files, j->env->site, j->idx, sc->fallback,
+				     strlen(sc->fallback), j->env->now, &f);
+	switch (status) {
+	case 200:
+		plan_representation(j, f);
+		return;
+	case 301:
+		plan_slash_redirect(j);
+		return;
+	case RH_FILE_NO_INDEX:
+		if (sc->directory_listing) {
+			plan_listing(j);
+			return;
+		}
+		status = 403;
+		break;
+	case 503:
+		plan->problem = "out of file descriptors";
+		break;
+	case 500:
+		plan->problem = "cannot open";
+		break;
+	}
+	plan_error(plan, status);
+}
+
+static void plan_request(struct job *j, char *path)
+{
+	const struct rh_request *req = j->req;
+	const struct rh_sites_conf *sites = j->env->site->cfg->sites;
+	struct rh_plan *plan = j->plan;
+	const struct rh_redirect *rd;
+	ssize_t plen;
+
+	if (req->method == RH_METHOD_OTHER) {
+		plan_error(plan, 405);
+		return;
+	}
+	if (req->method == RH_METHOD_OPTIONS && req->path.len == 1 && req->path.p[0] == '*') {
+		plan->resp.status = 204;
+		plan->resp.allow = true;
+		return;
+	}
+	/* the normalized path is the one used everywhere: look-up, cache key,
+	 * rules and Location */
+	plen = rh_path_normalize(req->path.p, req->path.len, path, RH_MAX_REQUEST_LINE + 1);
+	if (plen < 0) {
+		plan->close = true;
+		plan->resp.keep_alive = false;
+		plan_error(plan, -plen);
+		return;
+	}
+	j->path = path;
+	j->len = plen;
+	if (req->method == RH_METHOD_OPTIONS) { /* a preflight, or a question about methods */
+		plan->resp.status = 204;
+		plan->resp.allow = true;
+		return;
+	}
+	if (sites->status_path[0] && !strcmp(path, sites->status_path)) {
+		plan_metrics(j);
+		return;
+	}
+	rd = rh_redirect_find(j->sc->redirects, j->sc->n_redirects, path, plen);
+	if (rd) {
+		plan_site_redirect(j, rd);
+		return;
+	}
+	if (j->sc->dotfiles == RH_DOTFILES_DENY && rh_rules_dotfile(path, plen)) {
+		plan_error(plan, 404);
+		return;
+	}
+	plan_path(j);
 }
 
 void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, int parse_status,
 	       bool keep_alive, unsigned max_ranges, struct rh_plan *plan)
 {
-	char path[RH_MAX_REQUEST_LINE + 1];
-	struct rh_file *f;
-	ssize_t plen;
-	int status;
+	const struct rh_sites_conf *sites = env->site->cfg->sites;
+	char path[RH_MAX_REQUEST_LINE + 1] = "/";
+	struct job j = { env, req, &sites->site[0], 0, path, 1, max_ranges, plan };
 
 	memset(&plan->resp, 0, sizeof plan->resp);
 	plan->error = plan->close = false;
 	plan->file = NULL;
+	plan->owned = NULL;
 	plan->body_off = plan->body_len = 0;
 	plan->parts.n = 0;
 	plan->problem = NULL;
@@ -134,38 +450,11 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 		return;
 	}
 	plan->resp.head_only = req->method == RH_METHOD_HEAD;
-	if (req->method == RH_METHOD_OTHER) {
-		plan_error(plan, 405);
-		return;
-	}
-	if (req->method == RH_METHOD_OPTIONS) {
-		plan->resp.status = 204;
-		plan->resp.allow = true;
-		return;
-	}
-	/* the normalized path is the one used everywhere: look-up, cache key,
-	 * log and Location */
-	plen = rh_path_normalize(req->path.p, req->path.len, path, sizeof path);
-	if (plen < 0) {
-		plan->close = true;
-		plan->resp.keep_alive = false;
-		plan_error(plan, -plen);
-		return;
-	}
-	status = rh_file_get(env->files, env->site, 0, path, plen, env->now, &f);
-	switch (status) {
-	case 200:
-		plan_file(env, req, f, max_ranges, plan);
-		return;
-	case 301:
-		plan_redirect(req, path, plen, plan);
-		return;
-	case 503:
-		plan->problem = "out of file descriptors";
-		break;
-	case 500:
-		plan->problem = "cannot open";
-		break;
-	}
-	plan_error(plan, status);
+	j.sc = rh_sites_select(sites, req->host.p, req->host.len);
+	j.idx = j.sc - sites->site;
+	plan->sc = j.sc;
+	plan_request(&j, path);
+	if (plan->error)
+		plan_error_page(&j);
+	apply_headers(&j);
 }

@@ -1,7 +1,13 @@
-/* The static-file handler: a parsed request and the site become a
- * response plan -- the status and head fields, and which bytes of which
- * file make the body. It does no I/O but the file cache's look-ups, so C
- * unit tests check it without sockets. */
+/* The static-file handler: a parsed request and the site it is for become
+ * a response plan -- the status and head fields, and which bytes of which
+ * file make the body. Its only I/O is the file cache's look-ups (and a
+ * directory read for a listing), so C unit tests check it without sockets.
+ *
+ * In order: the site by Host; the method; the normalized path; the status
+ * endpoint; the site's redirects; its dotfile rule; the file (or its
+ * precompressed sidecar, or the directory's index or listing, or the
+ * fallback), with preconditions and ranges; for an error, the site's error
+ * page; and the site's header rules on what comes out. */
 #ifndef RH_HANDLER_H
 #define RH_HANDLER_H
 
@@ -10,8 +16,11 @@
 #include <time.h>
 
 #include "http_cond.h"
+#include "http_date.h"
 #include "http_parse.h"
 #include "http_resp.h"
+#include "peer.h"
+#include "site_conf.h"
 
 struct rh_site;
 struct rh_file;
@@ -24,20 +33,31 @@ struct rh_handler_env {
 	time_t wall;	  /* the time, for dates sent in conditions */
 	const char *date; /* HTTP-date of now */
 	uint64_t random;  /* fresh for each request: a multipart boundary */
+	const struct rh_peer *peer;
+	/* The status endpoint's text, allocated (the caller's to free), and
+	 * its length; NULL when out of memory. */
+	char *(*metrics)(void *ctx, size_t *len);
+	void *ctx;
 };
 
 struct rh_plan {
 	/* the head; its strings point into the request's bytes, the file, the
-	 * environment and this plan, so it is written out before they change */
+	 * site's configuration, the environment and this plan, so it is
+	 * written out before they change */
 	struct rh_resp resp;
 	bool error;	      /* resp is an error response: it carries its own short body */
 	bool close;	      /* answer, then close: the request's framing is lost */
 	struct rh_file *file; /* referenced when the body comes from a file */
 	uint64_t body_off, body_len; /* a single part; multipart: body_len alone */
-	struct rh_ranges parts;	     /* a multipart/byteranges body: parts.n > 1 */
+	char *owned;	      /* a body made for this response (a listing, metrics), or NULL */
+	struct rh_ranges parts; /* a multipart/byteranges body: parts.n > 1 */
+	const char *problem;	/* for a 5xx: what went wrong, for the log */
+	const struct rh_site_conf *sc; /* the site the request is for */
 	char boundary[RH_BOUNDARY_MAX];
-	const char *problem; /* for a 5xx: what went wrong, for the log */
-	char content_type[RH_BOUNDARY_MAX + 48];
+	char content_type[256];
+	char last_modified[RH_HTTP_DATE_LEN + 1];
+	char etag[64];
+	struct rh_header_out extra[RH_SITE_HEADER_LINES_MAX];
 	char location[3 * RH_MAX_REQUEST_LINE + 1]; /* percent-encoded */
 };
 
@@ -45,7 +65,7 @@ struct rh_plan {
  * when PARSE_STATUS is an error status (REQ is then unused). KEEP_ALIVE:
  * whether the connection may stay open after it. MAX_RANGES: parts a
  * multipart answer may have. Never fails: every outcome is a plan. The
- * caller drops plan->file with rh_file_put. */
+ * caller drops plan->file with rh_file_put and frees plan->owned. */
 void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, int parse_status,
 	       bool keep_alive, unsigned max_ranges, struct rh_plan *plan);
 

@@ -498,6 +498,10 @@ static ssize_t parse(const char *buf, size_t len, size_t max_head, struct rh_req
 			req->if_range = value;
 		} else if (str_eq_ci(name, "user-agent")) {
 			req->user_agent = value;
+		} else if (str_eq_ci(name, "accept-encoding")) {
+			req->accept_encoding = value;
+		} else if (str_eq_ci(name, "accept")) {
+			req->accept = value;
 		}
 		p = eol + 1;
 	}

@@ -49,6 +49,8 @@ struct rh_request {
 	struct rh_str range;
 	struct rh_str if_range;
 	struct rh_str user_agent;
+	struct rh_str accept_encoding; /* p is NULL when absent */
+	struct rh_str accept;
 };
 
 /* Parses the request head at the start of BUF[0..LEN). Returns its length

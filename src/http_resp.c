@@ -96,10 +96,12 @@ size_t rh_resp_head(char *buf, size_t cap, const struct rh_resp *r)
 	if (r->location.len) {
 		puts_(&o, "Location: ");
 		put(&o, r->location.p, r->location.len);
-		puts_(&o, "/");
-		if (r->location_has_query) {
-			puts_(&o, "?");
-			put(&o, r->location_query.p, r->location_query.len);
+		if (r->location_slash) {
+			puts_(&o, "/");
+			if (r->location_has_query) {
+				puts_(&o, "?");
+				put(&o, r->location_query.p, r->location_query.len);
+			}
 		}
 		puts_(&o, "\r\n");
 	}
@@ -107,6 +109,14 @@ size_t rh_resp_head(char *buf, size_t cap, const struct rh_resp *r)
 		puts_(&o, "Allow: GET, HEAD\r\n");
 	if (r->retry_after)
 		putf(&o, "Retry-After: %u\r\n", r->retry_after);
+	if (r->content_encoding)
+		putf(&o, "Content-Encoding: %s\r\n", r->content_encoding);
+	if (r->vary)
+		putf(&o, "Vary: %s\r\n", r->vary);
+	for (size_t i = 0; i < r->n_extra; i++) {
+		put(&o, r->extra[i].h->line, r->extra[i].h->line_len);
+		puts_(&o, "\r\n");
+	}
 	puts_(&o, r->keep_alive ? "Connection: keep-alive\r\n\r\n" : "Connection: close\r\n\r\n");
 	return o.overflow ? 0 : o.len;
 }

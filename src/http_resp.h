@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "http_parse.h"
+#include "rules.h"
 
 struct rh_resp {
 	int status;
@@ -20,11 +21,16 @@ struct rh_resp {
 	bool ranged;		/* 206: Content-Range: bytes first-last/size */
 	bool unsatisfiable;	/* 416: Content-Range: bytes star/size */
 	uint64_t first, last, size;
-	struct rh_str location; /* 301: path, '/' appended, then "?query" */
+	struct rh_str location; /* 301-308: as is; with location_slash, '/' and "?query" follow */
+	bool location_slash;
 	struct rh_str location_query;
 	bool location_has_query;
 	bool allow;		/* 405, OPTIONS: Allow: GET, HEAD */
 	unsigned retry_after;	/* 503: Retry-After in seconds, when nonzero */
+	const char *content_encoding; /* a precompressed sidecar's coding, or NULL */
+	const char *vary;	/* "Accept-Encoding", "Accept", or NULL */
+	const struct rh_header_out *extra; /* the site's header rules that apply */
+	size_t n_extra;
 };
 
 const char *rh_status_reason(int status);

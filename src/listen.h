@@ -6,7 +6,6 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
-#include "peer.h" /* rh_peer_addr, for today's callers */
 
 struct rh_config;
 

@@ -22,6 +22,14 @@
 struct rh_server;
 struct rh_site;
 
+/* What the status endpoint counts, per ring, summed when asked. */
+struct rh_ring_stats {
+	atomic_uint_fast64_t responses[5]; /* by status class, 1xx to 5xx */
+	atomic_uint_fast64_t bytes_sent;
+	atomic_uint_fast64_t accepts;
+	atomic_uint_fast64_t buffer_waits;
+};
+
 struct rh_ring {
 	struct rh_server *srv;
 	unsigned id;
@@ -65,6 +73,7 @@ struct rh_ring {
 
 	/* read by the main thread for STATUS= and the watchdog */
 	atomic_uint_fast64_t requests;
+	struct rh_ring_stats stats;
 	atomic_uint n_conns; /* also counts connections handed to it, still in flight */
 	atomic_int_fast64_t heartbeat; /* CLOCK_MONOTONIC seconds of the last tick */
 };

@@ -302,6 +302,11 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 	s->boot_site = rh_site_get(s->site);
 	if (start_rings(s) < 0)
 		return -1;
+	{
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+		s->started = now.tv_sec;
+	}
 	set_go(s, 1);
 	wait_for(s, &s->n_accepting, s->n_rings);
 	log_ready(s);

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "config.h"
 #include "listen.h"
@@ -27,6 +28,7 @@ struct rh_server {
 	atomic_uint open_conns;
 	unsigned buffers_provided, buffers_owned;
 	unsigned file_cache_entries; /* per ring: open files it may keep */
+	time_t started;		     /* CLOCK_MONOTONIC seconds */
 	atomic_bool stopping;
 	char error[512]; /* why start-up failed, for STATUS= */
 

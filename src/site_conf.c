@@ -446,6 +446,8 @@ static bool parse_headers(const struct rh_conf_err *e, const config_setting_t *s
 		if (!parse_header_rule(e, config_setting_get_elem(s, i), i, &sc->headers[i]))
 			return false;
 		sc->max_header_lines += sc->headers[i].n_set;
+		if (sc->max_header_lines > RH_SITE_HEADER_LINES_MAX)
+			return failf(e, s, "more than %d header lines in all", RH_SITE_HEADER_LINES_MAX);
 	}
 	return true;
 }

@@ -34,6 +34,10 @@ struct rh_error_page {
 	char *page;      /* a path in the site, starting with '/' */
 };
 
+/* The most `set` lines a site's `headers` may hold in all: a response
+ * carries them in its head, which has a bounded size. */
+#define RH_SITE_HEADER_LINES_MAX 64
+
 struct rh_site_conf {
 	/* server_name, lower case, without a trailing dot: "example.org" or
 	 * "*.example.org". Empty only for the default site. */

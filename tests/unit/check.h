@@ -42,12 +42,12 @@ static int check_failures, check_count;
 /* Compares an rh_str-like (pointer, length) with a C string. */
 #define CHECK_MEM(ptr, len, want) \
 	do { \
-		const char *want_ = (want); \
+		const char *want_ = (want), *ptr_ = (ptr); \
 		check_count++; \
-		if (!(ptr) || (len) != strlen(want_) || memcmp((ptr), want_, (len))) { \
+		if (!ptr_ || (len) != strlen(want_) || memcmp(ptr_, want_, (len))) { \
 			check_failures++; \
 			fprintf(stderr, "%s:%d: %s is \"%.*s\", expected \"%s\"\n", __FILE__, __LINE__, \
-				#ptr, (int)(len), (ptr) ? (ptr) : "", want_); \
+				#ptr, (int)(len), ptr_ ? ptr_ : "", want_); \
 		} \
 	} while (0)
 

@@ -140,7 +140,7 @@ int main(void)
 	CHECK_INT(get(&cache, site, "/a%20b.c.txt", "spaces"), 200);
 	CHECK_INT(get(&cache, site, "/dir/", "dir index"), 200);
 	CHECK_INT(get(&cache, site, "/dir", NULL), 301);
-	CHECK_INT(get(&cache, site, "/empty/", NULL), 403);
+	CHECK_INT(get(&cache, site, "/empty/", NULL), RH_FILE_NO_INDEX);
 	CHECK_INT(get(&cache, site, "/index.html/", NULL), 404);
 	CHECK_INT(get(&cache, site, "/missing", NULL), 404);
 	CHECK_INT(get(&cache, site, "/fifo", NULL), 403);

@@ -17,6 +17,7 @@
 
 static char root[64];
 static struct rh_handler_env env;
+static struct rh_peer peer;
 
 static void write_file(const char *rel, const char *text)
 {
@@ -242,8 +243,9 @@ int main(void)
 	site = rh_site_new(cfg, err, sizeof err);
 	CHECK(site != NULL);
 	rh_file_cache_init(&cache, 16, 1 << 20, 1 << 16);
-	env = (struct rh_handler_env){ site, &cache, 1, time(NULL), "Tue, 01 Dec 2026 00:00:00 GMT",
-				       0x1234 };
+	env = (struct rh_handler_env){ .site = site, .files = &cache, .now = 1, .wall = time(NULL),
+				       .date = "Tue, 01 Dec 2026 00:00:00 GMT", .random = 0x1234,
+				       .peer = &peer };
 
 	test_file_plans();
 	test_conditions_and_parts();

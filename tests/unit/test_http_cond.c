@@ -198,7 +198,7 @@ static void test_preconditions(void)
 	}
 	/* a weak ETag of ours never matches strongly, but weakly */
 	{
-		struct rh_request req = { .method = GET };
+		struct rh_request req = { .method = RH_METHOD_GET };
 
 		req.if_match = S("W/\"1-2-3\"");
 		CHECK_INT(rh_preconditions(&req, S("W/\"1-2-3\""), T0, T0), FAILED);

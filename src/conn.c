@@ -174,6 +174,13 @@ static void end_exchange(struct rh_ring *r, struct rh_conn *c)
 	c->x = NULL;
 }
 
+/* Gives back the connection's place in the totals it was counted in. */
+static void uncount(struct rh_ring *r)
+{
+	atomic_fetch_sub_explicit(&r->n_conns, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&r->srv->open_conns, 1, memory_order_relaxed);
+}
+
 static void conn_release(struct rh_ring *r, struct rh_conn *c)
 {
 	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 1);
@@ -191,8 +198,8 @@ static void conn_release(struct rh_ring *r, struct rh_conn *c)
 	c->gen++;
 	c->next_free = r->conns.free;
 	r->conns.free = c->idx;
-	atomic_fetch_sub_explicit(&r->n_conns, 1, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&r->srv->open_conns, 1, memory_order_relaxed);
+	rh_peer_limit_put(&r->srv->per_ip, &c->peer);
+	uncount(r);
 }
 
 /* Ends the connection: shutdown() makes every pending operation complete,
@@ -232,11 +239,43 @@ static void read_more(struct rh_ring *r, struct rh_conn *c)
 	arm_recv(r, c, r->bufs.size - c->in_len);
 }
 
+void rh_conn_refuse(struct rh_ring *r, int fd)
+{
+	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 2);
+
+	if (!sqe) {
+		close(fd);
+		return;
+	}
+	/* hard-linked: the close happens even if the send fails */
+	io_uring_prep_send(sqe, fd, r->refusal[r->wall & 1], r->refusal_len,
+			   MSG_NOSIGNAL | MSG_DONTWAIT);
+	sqe->flags |= IOSQE_IO_HARDLINK;
+	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
+	sqe = io_uring_get_sqe(&r->uring);
+	io_uring_prep_close(sqe, fd);
+	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
+}
+
 void rh_conn_accepted(struct rh_ring *r, int fd)
 {
 	struct rh_conn_slab *s = &r->conns;
+	struct rh_peer peer;
 	struct rh_conn *c;
 	uint32_t idx, gen;
+
+	rh_peer_of_socket(&peer, fd);
+	if (!rh_peer_limit_take(&r->srv->per_ip, &peer)) {
+		char addr[RH_PEER_STR];
+		uncount(r);
+		if (rh_ring_may_warn(r)) {
+			rh_peer_format(&peer, addr);
+			rh_warn("%s has %u connections open, the most allowed (max_connections_per_ip); "
+				"answering 503", addr, r->srv->per_ip.per_ip);
+		}
+		rh_conn_refuse(r, fd);
+		return;
+	}
 
 	if (s->free != RH_NO_CONN) {
 		idx = s->free;
@@ -254,7 +293,7 @@ void rh_conn_accepted(struct rh_ring *r, int fd)
 	c->phase = RH_CONN_READING;
 	c->fresh = true;
 	c->deadline = r->now + cfg(r)->header_timeout;
-	rh_peer_of_socket(&c->peer, fd);
+	c->peer = peer;
 	atomic_fetch_add_explicit(&r->stats.accepts, 1, memory_order_relaxed);
 	arm_recv(r, c, r->bufs.size);
 }

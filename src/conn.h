@@ -102,8 +102,11 @@ static inline uint64_t rh_conn_ud(const struct rh_conn *c, enum rh_op op)
 
 int rh_conns_init(struct rh_conn_slab *s, uint32_t cap);
 void rh_conns_destroy(struct rh_conn_slab *s);
-/* A new connection, already counted in the ring's and the server's totals. */
+/* A new connection, already counted in the ring's and the server's totals.
+ * Over max_connections_per_ip it is refused. */
 void rh_conn_accepted(struct rh_ring *r, int fd);
+/* The 503 of a connection over a limit, then its close. */
+void rh_conn_refuse(struct rh_ring *r, int fd);
 void rh_conn_complete(struct rh_ring *r, const struct io_uring_cqe *cqe);
 /* After each batch of completions: buffers that came back go to the
  * connections waiting for them, in the order they began to wait. */

@@ -293,25 +293,6 @@ static struct rh_ring *least_loaded(struct rh_ring *r)
 	return best;
 }
 
-/* Over max_connections: the ring's 503, then close (hard-linked, so the
- * close happens even if the send fails). */
-static void refuse(struct rh_ring *r, int fd)
-{
-	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 2);
-
-	if (!sqe) {
-		close(fd);
-		return;
-	}
-	io_uring_prep_send(sqe, fd, r->refusal[r->wall & 1], r->refusal_len,
-			   MSG_NOSIGNAL | MSG_DONTWAIT);
-	sqe->flags |= IOSQE_IO_HARDLINK;
-	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
-	sqe = io_uring_get_sqe(&r->uring);
-	io_uring_prep_close(sqe, fd);
-	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
-}
-
 static void place_connection(struct rh_ring *r, int fd)
 {
 	struct rh_server *s = r->srv;
@@ -323,7 +304,7 @@ static void place_connection(struct rh_ring *r, int fd)
 		if (rh_ring_may_warn(r))
 			rh_warn("%u connections open, the most allowed (max_connections); answering "
 				"503", s->max_conns);
-		refuse(r, fd);
+		rh_conn_refuse(r, fd);
 		return;
 	}
 	/* counted now, so that the next placement sees it and the target does

@@ -213,6 +213,8 @@ static int start_rings(struct rh_server *s)
 	if (size_connections(s, n_rings) < 0)
 		return -1;
 	size_buffers(s);
+	if (rh_peer_limit_init(&s->per_ip, s->max_conns, s->cfg->max_connections_per_ip) < 0)
+		return -1;
 	s->rings = calloc(n_rings, sizeof *s->rings);
 	if (!s->rings)
 		return -1;
@@ -403,6 +405,7 @@ void rh_server_stop(struct rh_server *s)
 	free(s->rings);
 	s->rings = NULL;
 	rh_listen_close(&s->listeners);
+	rh_peer_limit_destroy(&s->per_ip);
 	rh_site_put(s->site);
 	rh_site_put(s->boot_site);
 	pthread_cond_destroy(&s->cond);

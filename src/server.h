@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "listen.h"
+#include "peer_limit.h"
 
 struct rh_ring;
 struct rh_site;
@@ -26,6 +27,7 @@ struct rh_server {
 	struct rh_site *site;
 	uint32_t max_conns;	   /* for the whole server: every ring's slab can hold them all */
 	atomic_uint open_conns;
+	struct rh_peer_limit per_ip;
 	unsigned buffers_provided, buffers_owned;
 	unsigned file_cache_entries; /* per ring: open files it may keep */
 	time_t started;		     /* CLOCK_MONOTONIC seconds */

@@ -67,9 +67,15 @@ void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req,
 
 	rec->start_usec = start_usec;
 	rec->version = req->version;
+	rec->site[0] = '\0';
 	rec->method_len = add_text(rec, &used, req->method_name, RH_ACCESS_METHOD_MAX);
 	rec->target_len = add_text(rec, &used, req->target, room - used - agent);
 	rec->agent_len = add_text(rec, &used, req->user_agent, agent);
+}
+
+void rh_access_rec_site(struct rh_access_rec *rec, const char *name)
+{
+	snprintf(rec->site, sizeof rec->site, "%s", name);
 }
 
 size_t rh_clf_escape(char *dst, size_t room, const char *src, size_t len)
@@ -129,15 +135,18 @@ static void log_to_journal(const char *peer, const struct rh_access_rec *rec, in
 	rh_journal_addf(&e, "BYTES_SENT", "%llu", (unsigned long long)bytes_sent);
 	rh_journal_addf(&e, "DURATION_USEC", "%llu", (unsigned long long)duration);
 	rh_journal_add(&e, "USER_AGENT", agent, rec->agent_len);
+	if (rec->site[0])
+		rh_journal_add(&e, "SITE", rec->site, strlen(rec->site));
 	/* a drop is counted; main.c reports the count */
 	rh_journal_send(&e);
 }
 
-/* 127.0.0.1 - - [24/Nov/2026:03:45:53 +0000] "GET / HTTP/1.1" 200 6 */
+/* 127.0.0.1 - - [24/Nov/2026:03:45:53 +0000] "GET / HTTP/1.1" 200 6, and
+ * for a named site ' "example.org"' after it */
 static void log_to_buffer(struct rh_access_log *log, const char *peer,
 			  const struct rh_access_rec *rec, int status, uint64_t body_bytes)
 {
-	char when[32], line[LINE_MAX_BYTES];
+	char when[32], line[LINE_MAX_BYTES], site[3 * RH_ACCESS_SITE_MAX + 4] = "";
 	size_t room = RH_ACCESS_BUF - log->len[log->active];
 	struct tm tm;
 	int n;
@@ -145,9 +154,15 @@ static void log_to_buffer(struct rh_access_log *log, const char *peer,
 	gmtime_r(&log->wall, &tm);
 	strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
 	request_line(line, sizeof line, rec);
+	if (rec->site[0]) {
+		size_t k = rh_clf_escape(site + 2, sizeof site - 4, rec->site, strlen(rec->site));
+		site[0] = ' ';
+		site[1] = site[k + 2] = '"';
+		site[k + 3] = '\0';
+	}
 	n = snprintf(log->bufs[log->active] + log->len[log->active], room,
-		     "%s - - [%s] \"%s\" %d %llu\n", peer, when, line, status,
-		     (unsigned long long)body_bytes);
+		     "%s - - [%s] \"%s\" %d %llu%s\n", peer, when, line, status,
+		     (unsigned long long)body_bytes, site);
 	if (n < 0 || (size_t)n >= room) {
 		log->dropped++;
 		if (may_warn(log))

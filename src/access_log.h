@@ -22,11 +22,13 @@ struct rh_site;
 /* Request facts kept from the head until the response ends, at most
  * RH_ACCESS_REC_MAX bytes: the method (up to 16 bytes), the target and
  * the user agent, both truncated to fit. */
+#define RH_ACCESS_SITE_MAX 64
 struct rh_access_rec {
 	uint64_t start_usec;
 	uint16_t method_len, target_len, agent_len;
 	uint8_t version;
-	char text[RH_ACCESS_REC_MAX - 16]; /* method, target, user agent */
+	char site[RH_ACCESS_SITE_MAX]; /* the site's name (truncated), or "" */
+	char text[RH_ACCESS_REC_MAX - 16 - RH_ACCESS_SITE_MAX]; /* method, target, user agent */
 };
 
 struct rh_access_log {
@@ -46,6 +48,9 @@ void rh_access_log_destroy(struct rh_access_log *log);
 bool rh_access_log_enabled(const struct rh_site *site);
 void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req,
 			uint64_t start_usec);
+/* The name of the site that answered: in CLF lines a last, quoted field
+ * (when not empty), in journal entries SITE=. */
+void rh_access_rec_site(struct rh_access_rec *rec, const char *name);
 /* One request is done: BYTES_SENT in all, BODY_BYTES of them the body.
  * PEER is the client's address as text, WALL the time of day in seconds,
  * NOW_USEC the clock of REC's start_usec. */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/sendfile.h>
 
@@ -97,7 +98,7 @@ void rh_multipart_init(struct rh_multipart *m, const struct rh_ranges *ranges,
 	m->ranges = *ranges;
 	m->next = 0;
 	memcpy(m->boundary, boundary, RH_BOUNDARY_MAX);
-	m->type = type;
+	snprintf(m->type, sizeof m->type, "%s", type);
 	m->size = size;
 }
 

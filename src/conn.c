@@ -478,7 +478,7 @@ static void prepare(struct rh_ring *r, struct rh_conn *c, struct rh_plan *plan)
 			c->keep_alive = false;
 			return;
 		}
-		rh_multipart_init(t->parts, &plan->parts, plan->boundary, plan->file->mime,
+		rh_multipart_init(t->parts, &plan->parts, plan->boundary, plan->part_type,
 				  plan->file->size);
 		return;
 	}
@@ -503,6 +503,8 @@ static void plan_response(struct rh_ring *r, struct rh_conn *c, const struct rh_
 	rh_handle(&env, req, parse_status, c->keep_alive, cfg(r)->max_ranges, &plan);
 	if (plan.problem)
 		log_problem(r, c, req, &plan);
+	if (c->x->f.logged && plan.sc)
+		rh_access_rec_site(&c->x->f.rec, plan.sc->name);
 	prepare(r, c, &plan);
 }
 

@@ -53,8 +53,11 @@ static void plan_body(struct rh_plan *plan, struct rh_file *f, uint64_t first, u
 static void plan_multipart(const struct job *j, struct rh_file *f, const char *type)
 {
 	struct rh_plan *plan = j->plan;
-	struct rh_str boundary, part_type = { type, strlen(type) };
+	struct rh_str boundary, part_type;
 
+	/* TYPE may be plan->content_type, which the multipart type replaces */
+	snprintf(plan->part_type, sizeof plan->part_type, "%s", type);
+	part_type = (struct rh_str){ plan->part_type, strlen(plan->part_type) };
 	boundary.len = rh_multipart_boundary(j->env->random, plan->boundary);
 	boundary.p = plan->boundary;
 	snprintf(plan->content_type, sizeof plan->content_type, "multipart/byteranges; boundary=%s",
@@ -441,6 +444,7 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 	plan->body_off = plan->body_len = 0;
 	plan->parts.n = 0;
 	plan->problem = NULL;
+	plan->sc = NULL;
 	plan->resp.date = env->date;
 	plan->resp.keep_alive = keep_alive;
 	if (parse_status) {

@@ -29,7 +29,7 @@ struct rh_multipart {
 	struct rh_ranges ranges;
 	unsigned next; /* the part whose head goes next; ranges.n: the tail */
 	char boundary[RH_BOUNDARY_MAX];
-	char type[128]; /* a copy: a reload may free the media types meanwhile */
+	char type[256]; /* a copy: a reload may free the media types meanwhile */
 	uint64_t size;
 	char head[RH_PART_HEAD_MAX];
 };

@@ -54,7 +54,7 @@ struct rh_plan {
 	const char *problem;	/* for a 5xx: what went wrong, for the log */
 	const struct rh_site_conf *sc; /* the site the request is for */
 	char boundary[RH_BOUNDARY_MAX];
-	char part_type[128]; /* of each part of a multipart body */
+	char part_type[256]; /* of each part of a multipart body */
 	char content_type[256];
 	char last_modified[RH_HTTP_DATE_LEN + 1];
 	char etag[64];

@@ -32,6 +32,23 @@ static void core_put(struct rh_site_core *c)
 	free(c);
 }
 
+/* An error page that cannot be read is answered with the built-in body;
+ * said once, here, rather than at every error. */
+static void warn_missing_pages(const struct rh_site_core *c)
+{
+	const struct rh_sites_conf *sites = c->cfg->sites;
+
+	for (size_t i = 0; i < sites->n_site; i++) {
+		const struct rh_site_conf *sc = &sites->site[i];
+
+		for (size_t k = 0; k < sc->n_error_pages; k++)
+			if (faccessat(c->root_fds[i], sc->error_pages[k].page + 1, R_OK, 0) < 0)
+				rh_warn("error_pages: %s%s: %s; status %u gets the built-in page",
+					sc->document_root, sc->error_pages[k].page, strerror(errno),
+					sc->error_pages[k].status);
+	}
+}
+
 static struct rh_site_core *core_new(struct rh_config *cfg, char *err, size_t errlen)
 {
 	struct rh_site_core *c = calloc(1, sizeof *c);
@@ -58,6 +75,7 @@ static struct rh_site_core *core_new(struct rh_config *cfg, char *err, size_t er
 			goto fail;
 		}
 	}
+	warn_missing_pages(c);
 	/* O_PATH opens what cannot be read: every request would get 403 */
 	if (rh_check_document_root(cfg, err, errlen) < 0)
 		goto fail;

@@ -479,14 +479,14 @@ static void *ring_main(void *arg)
 	pin_to_cpu(r);
 	update_clock(r);
 	setup(r);
-	if (rh_server_ring_set_up(r->srv)) {
+	if (rh_startup_ring_set_up(&r->srv->startup)) {
 		for (size_t li = 0; li < r->srv->listeners.n; li++)
 			arm_accept(r, li);
 		arm_tick(r);
 		arm_wake(r);
 		io_uring_submit(&r->uring);
 		atomic_store(&r->heartbeat, r->now);
-		rh_server_ring_accepting(r->srv);
+		rh_startup_ring_accepting(&r->srv->startup);
 		run(r);
 	}
 	teardown(r);

@@ -36,44 +36,6 @@ static int start_failed(struct rh_server *s, const char *fmt, ...)
 	return -1;
 }
 
-static void wait_for(struct rh_server *s, unsigned *counter, unsigned n)
-{
-	pthread_mutex_lock(&s->lock);
-	while (*counter < n)
-		pthread_cond_wait(&s->cond, &s->lock);
-	pthread_mutex_unlock(&s->lock);
-}
-
-static void set_go(struct rh_server *s, int go)
-{
-	pthread_mutex_lock(&s->lock);
-	s->go = go;
-	pthread_cond_broadcast(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-}
-
-bool rh_server_ring_set_up(struct rh_server *s)
-{
-	bool go;
-
-	pthread_mutex_lock(&s->lock);
-	s->n_set_up++;
-	pthread_cond_broadcast(&s->cond);
-	while (s->go == 0)
-		pthread_cond_wait(&s->cond, &s->lock);
-	go = s->go > 0;
-	pthread_mutex_unlock(&s->lock);
-	return go;
-}
-
-void rh_server_ring_accepting(struct rh_server *s)
-{
-	pthread_mutex_lock(&s->lock);
-	s->n_accepting++;
-	pthread_cond_broadcast(&s->cond);
-	pthread_mutex_unlock(&s->lock);
-}
-
 /* The CPUs of the process's affinity mask, in order. */
 static int allowed_cpus(int *cpus, int max)
 {
@@ -183,7 +145,7 @@ static int drop_privileges(struct rh_server *s, const struct rh_config *cfg)
 
 static bool rings_set_up(struct rh_server *s, unsigned n)
 {
-	wait_for(s, &s->n_set_up, n);
+	rh_startup_wait_set_up(&s->startup, n);
 	for (unsigned i = 0; i < n; i++)
 		if (s->rings[i].setup_error) {
 			start_failed(s, "%s", s->rings[i].setup_msg);
@@ -195,7 +157,7 @@ static bool rings_set_up(struct rh_server *s, unsigned n)
 /* Gives up on rings [0, started): they wait for the go, which says no. */
 static void abandon(struct rh_server *s, unsigned started)
 {
-	set_go(s, -1);
+	rh_startup_go(&s->startup, false);
 	for (unsigned i = 0; i < started; i++)
 		rh_ring_join(&s->rings[i]);
 	s->n_rings = 0;
@@ -274,8 +236,7 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 	char err[512];
 	char name[80];
 
-	pthread_mutex_init(&s->lock, NULL);
-	pthread_cond_init(&s->cond, NULL);
+	rh_startup_init(&s->startup);
 	if (rh_listen_open(cfg, &s->listeners, err, sizeof err) < 0) {
 		rh_config_free(cfg);
 		return start_failed(s, "%s", err);
@@ -309,8 +270,8 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 		clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
 		s->started = now.tv_sec;
 	}
-	set_go(s, 1);
-	wait_for(s, &s->n_accepting, s->n_rings);
+	rh_startup_go(&s->startup, true);
+	rh_startup_wait_accepting(&s->startup, s->n_rings);
 	log_ready(s);
 	return 0;
 }
@@ -408,8 +369,7 @@ void rh_server_stop(struct rh_server *s)
 	rh_peer_limit_destroy(&s->per_ip);
 	rh_site_put(s->site);
 	rh_site_put(s->boot_site);
-	pthread_cond_destroy(&s->cond);
-	pthread_mutex_destroy(&s->lock);
+	rh_startup_destroy(&s->startup);
 }
 
 void rh_server_stats(struct rh_server *s, uint64_t *requests, unsigned *conns)

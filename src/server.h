@@ -12,6 +12,7 @@
 #include "config.h"
 #include "listen.h"
 #include "peer_limit.h"
+#include "startup.h"
 
 struct rh_ring;
 struct rh_site;
@@ -34,11 +35,7 @@ struct rh_server {
 	atomic_bool stopping;
 	char error[512]; /* why start-up failed, for STATUS= */
 
-	/* start-up handshake between the main thread and the rings */
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	unsigned n_set_up, n_accepting;
-	int go; /* 0: wait, 1: serve, -1: give up */
+	struct rh_startup startup;
 };
 
 /* Binds (or takes systemd's sockets), drops privileges, starts every ring
@@ -59,10 +56,5 @@ void rh_server_stop(struct rh_server *s);
 void rh_server_stats(struct rh_server *s, uint64_t *requests, unsigned *conns);
 /* True while every ring's loop ticked within the last few seconds. */
 bool rh_server_healthy(struct rh_server *s);
-
-/* For the rings: report set-up (or its failure in setup_error), then wait
- * for the go; false means give up. */
-bool rh_server_ring_set_up(struct rh_server *s);
-void rh_server_ring_accepting(struct rh_server *s);
 
 #endif

@@ -35,6 +35,7 @@ FILES = {
     "range.bin": RANGE_DATA,
     "range.txt": RANGE_DATA.hex().encode()[:RANGE_SIZE],
     "big.bin": BIG_DATA,
+    "empty.txt": b"",
 }
 SMUGGLED = req("/b.txt")
 MARK = FILES["b.txt"][:20]          # never seen in any answer but to /b.txt
@@ -181,14 +182,15 @@ def test_content_length_body_dropped(srv, method, status):
         expect_follow(c)
 
 
-@pytest.mark.parametrize("method,status", [("POST", 405), ("GET", 200)])
+@pytest.mark.parametrize("method,status", [("POST", 405), ("GET", 200), ("HEAD", 200),
+                                           ("PUT", 405)])
 def test_chunked_body_then_pipelined_get(srv, method, status):
     """RFC 9112 7.1: a chunked POST and a pipelined GET in one send: both
     answered, the GET's bytes exact."""
     body = chunked(SMUGGLED[:10], SMUGGLED[10:], b"x" * 300)
     with Client(srv.port) as c:
         c.send(post(method=method, headers=CHUNKED) + body + req("/c.txt"))
-        r = c.response()
+        r = c.response(head=method == "HEAD")
         assert (r.status, r["Connection"]) == (status, "keep-alive"), r
         if method == "GET":
             expect_file(r, "a.html")
@@ -252,6 +254,29 @@ def test_chunk_size_forms(srv, size):
             c.send(post(headers=CHUNKED) + body + FOLLOW)
             assert c.response().status == 405
             expect_follow(c)
+
+
+def test_empty_chunked_body(srv):
+    with Client(srv.port) as c:
+        c.send(post(headers=CHUNKED) + b"0\r\n\r\n" + FOLLOW)
+        assert c.response().status == 405
+        expect_follow(c)
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_body_cut_short_by_the_client(srv, framing):
+    """The client ends the connection in the middle of a body: no answer
+    is owed (RFC 9112 8: an incomplete message), at most an error one,
+    and the connection ends; nothing of the body is taken for a request."""
+    head = post(headers={"Content-Length": "100"} if framing == "content-length" else CHUNKED)
+    body = SMUGGLED if framing == "content-length" else b"64\r\n" + SMUGGLED
+    with Client(srv.port) as c:
+        c.send(head + body)
+        wait_read(srv)
+        c.sock.shutdown(socket.SHUT_WR)
+        rest = c.expect_eof()
+        assert rest == b"" or rest.startswith(b"HTTP/1.1 400 "), rest
+        assert MARK not in rest
 
 
 VALID_EXTENSIONS = {
@@ -546,6 +571,46 @@ def test_expect_in_http10_ignored(srv):
         assert c.response().status == 405
 
 
+def test_expect_100_continue_chunked_over_64k_413(srv):
+    """The body is read after the 100; once it passes 64 KiB: 413, close."""
+    with Client(srv.port) as c:
+        c.send(post(headers={"Expect": "100-continue", **CHUNKED}))
+        read_continue(c)
+        send(c, b"".join(chunk(b"e" * 4096) for _ in range(17)) + b"0\r\n\r\n" + FOLLOW)
+        expect_closed(c, 413)
+
+
+def test_expect_100_continue_behind_a_large_answer(srv):
+    """Pipelined behind a 300 KiB answer, the 100 comes after all of it,
+    never inside it."""
+    with Client(srv.port) as c:
+        c.send(req("/big.bin") + post(headers={"Expect": "100-continue",
+                                               "Content-Length": "5"}))
+        r = c.response()
+        assert (r.status, r.body) == (200, BIG_DATA)
+        read_continue(c)
+        c.send(b"hello" + FOLLOW)
+        assert c.response().status == 405
+        expect_follow(c)
+
+
+def test_expect_100_continue_for_a_bad_path(srv):
+    """The answer is an error (400 for the path, which closes): still
+    exactly one final answer, and no desync."""
+    with Client(srv.port) as c:
+        send(c, post(target="/%00", method="GET",
+                     headers={"Expect": "100-continue", "Content-Length": "5"}))
+        if first_bytes(c) == CONTINUE[:12]:
+            read_continue(c)
+        send(c, b"hello" + FOLLOW)
+        r = c.response()
+        assert r.status == 400, r
+        if r["Connection"] == "close":
+            assert c.expect_eof() == b""
+        else:
+            expect_follow(c)
+
+
 @pytest.mark.parametrize("expect", ["something-else", "100-continue, foo", "200-ok",
                                     "100-continue;x=1"])
 def test_other_expectation_417(srv, expect):
@@ -590,6 +655,8 @@ BAD_HOSTS = {
     "backslash": [b"Host: a\\b"],
     "percent-bad": [b"Host: a%zz"],
     "obs-text": [b"Host: \xc3\xbc.example"],
+    "two-case-variants": [b"host: a", b"HOST: a"],
+    "leading-dot-only": [b"Host: :80"],
 }
 
 
@@ -641,8 +708,11 @@ def test_absolute_form_without_path(srv):
     ("http://example.org/a.html", [b"Host: a", b"Host: b"]),
     ("http://example.org/a.html#frag", [b"Host: example.org"]),
     ("1http://example.org/a.html", [b"Host: example.org"]),
+    ("http://example.org/../a.html", [b"Host: example.org"]),
+    ("http://example.org/%2e%2e/a.html", [b"Host: example.org"]),
 ], ids=["userinfo", "userinfo-password", "empty-authority", "space", "no-host-field",
-        "invalid-host-field", "two-host-fields", "fragment", "bad-scheme"])
+        "invalid-host-field", "two-host-fields", "fragment", "bad-scheme", "above-root",
+        "above-root-encoded"])
 def test_absolute_form_rejected(srv, target, lines):
     rejected(srv, raw_get(target, lines) + FOLLOW)
 
@@ -652,6 +722,19 @@ def test_http10_without_host_served(srv):
         c.send(raw_get(host_lines=[], version=b"HTTP/1.0"))
         expect_file(c.response(), "a.html", keep=False)
         assert c.expect_eof() == b""
+
+
+def test_http10_with_invalid_host_400(srv):
+    """RFC 9112 3.2: an invalid Host value is 400 in any request."""
+    rejected(srv, raw_get(host_lines=[b"Host: user@host"], version=b"HTTP/1.0"))
+
+
+def test_options_asterisk_empty_host(srv):
+    """RFC 9112 3.2: no authority in the target URI: an empty Host is right."""
+    with Client(srv.port) as c:
+        c.send(b"OPTIONS * HTTP/1.1\r\nHost:\r\n\r\n" + FOLLOW)
+        assert c.response().status == 204
+        expect_follow(c)
 
 
 def test_options_asterisk(srv):
@@ -773,6 +856,24 @@ def test_preconditions(srv, tag, headers, status, method):
             assert (r["Content-Range"], r.body) == ("bytes 0-9/2000", RANGE_DATA[:10]), r
         else:
             assert r["Content-Type"].startswith("multipart/byteranges"), r
+        expect_follow(c)
+
+
+@pytest.mark.parametrize("lines,status", [
+    ([("If-Match", "{etag}"), ("If-Match", '"nope"')], 200),
+    ([("If-Match", '"nope"'), ("If-Match", "{etag}")], 200),
+    ([("If-None-Match", "{etag}"), ("If-None-Match", '"nope"')], 304),
+    ([("If-None-Match", '"nope"'), ("If-None-Match", "{etag}")], 304),
+], ids=["im-tag-first", "im-tag-last", "inm-tag-first", "inm-tag-last"])
+def test_precondition_list_over_several_lines(srv, tag, lines, status):
+    """RFC 9110 5.3: If-Match and If-None-Match are lists; several field
+    lines mean the list of all their values, in order: the ETag is in it
+    whichever line carries it."""
+    headers = [(k, v.replace("{etag}", tag)) for k, v in lines]
+    with Client(srv.port) as c:
+        c.send(req("/range.bin", headers=headers) + FOLLOW)
+        r = c.response()
+        assert r.status == status, r
         expect_follow(c)
 
 
@@ -935,6 +1036,25 @@ def test_none_satisfiable_416(srv, spec):
     assert r["Content-Range"] == f"bytes */{RANGE_SIZE}", r
 
 
+def test_several_ranges_of_an_empty_file_416(srv):
+    r = get_range(srv, "bytes=0-0,5-9,-3", "empty.txt")
+    assert (r.status, r["Content-Range"]) == (416, "bytes */0"), r
+
+
+def test_suffix_larger_than_the_file_in_a_list(srv):
+    r = get_range(srv, "bytes=-5000,0-0")
+    assert (r.status, r["Content-Range"], r.body) == (206, "bytes 0-1999/2000", RANGE_DATA)
+
+
+def test_if_range_weak_with_several_ranges_whole(srv, tag):
+    with Client(srv.port) as c:
+        c.send(req("/range.bin", headers={"Range": "bytes=0-0,500-509", "If-Range": "W/" + tag})
+               + FOLLOW)
+        r = c.response()
+        assert (r.status, r.body) == (200, RANGE_DATA), r
+        expect_follow(c)
+
+
 @pytest.mark.parametrize("spec", ["bytes=0-4,x", "bytes=0-4,5-1", "bytes=0-4;500-509",
                                   "bytes=0-4, 500-509x", "bits=0-4,500-509"])
 def test_invalid_range_list_ignored(srv, spec):
@@ -1062,6 +1182,17 @@ def test_bad_path_400(srv, target):
     assert b"docs index" not in r.body
 
 
+@pytest.mark.parametrize("target", [b"/a{b", b"/%zz", b"/../a.html"])
+@pytest.mark.parametrize("method", [b"POST", b"OPTIONS"])
+def test_bad_target_400_whatever_the_method(srv, method, target):
+    """RFC 9112 3.2, RFC 3986: a target that is not a valid origin-form
+    (a raw byte outside pchar, a broken %-escape) or that climbs above the
+    root is 400 whatever the method: a 405 or a 204 would answer for a
+    resource that cannot even be named."""
+    rejected(srv, method + b" " + target + b" HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"
+             + FOLLOW)
+
+
 BAD_QUERIES = {f"raw-{chr(c)}": b"/a.html?x=" + bytes([c]) for c in b'"{}|<>^`\\[]'}
 BAD_QUERIES["raw-0x80"] = b"/a.html?x=\x80"
 BAD_QUERIES["raw-del"] = b"/a.html?x=\x7f"
@@ -1103,6 +1234,27 @@ def test_access_log_path(logged):
     logged_targets = [re.search(r'"GET (\S+) HTTP/1\.1"', ln).group(1) for ln in lines]
     for sent, got in zip(targets, logged_targets):
         assert got in (sent, "/a.html", "/docs"), (sent, got)
+
+
+CLF_RE = re.compile(r'^\S+ - - \[[^\]]+\] "(?:[^"\\]|\\.)*" \d{3} \d+$')
+
+
+def test_access_log_lines_cannot_be_forged(logged):
+    """A '"' a client puts in its request (in the query, where it is
+    accepted today) must not end the quoted request field of a Common Log
+    Format line early: each line still parses as one record."""
+    srv, log = logged
+    before = len(log.read_text(errors="replace").splitlines()) if log.exists() else 0
+    with Client(srv.port) as c:
+        send(c, b'GET /a.html?x="+200+1+"x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n')
+        c.expect_eof()
+    with Client(srv.port) as c:
+        c.send(req("/c.txt", headers={"Connection": "close"}))
+        c.response()
+    lines = wait_until(lambda: (s := log.read_text(errors="replace").splitlines())
+                       and len(s) >= before + 2 and s, 15, "the access log lines")
+    for line in lines[before:]:
+        assert CLF_RE.match(line), line
 
 
 # ================================================== 7. request line
@@ -1270,6 +1422,9 @@ SMUGGLING = {
     "cl-decimal-point": (head_with(b"Content-Length: %s.0" % CL_SMUGGLED) + SMUGGLED, {400}),
     "cl-exponent": (head_with(b"Content-Length: 1e1") + SMUGGLED, {400}),
     "cl-empty": (head_with(b"Content-Length:") + SMUGGLED, {400}),
+    "cl-then-empty": (head_with(b"Content-Length: " + CL_SMUGGLED, b"Content-Length:")
+                      + SMUGGLED, {400}),
+    "cl-comma-only": (head_with(b"Content-Length: ,") + SMUGGLED, {400}),
     "cl-space-inside": (head_with(b"Content-Length: 1 0") + SMUGGLED, {400}),
     "cl-space-before-colon": (head_with(b"Content-Length : " + CL_SMUGGLED) + SMUGGLED, {400}),
     "cl-nul": (head_with(b"Content-Length: " + CL_SMUGGLED + b"\x00") + SMUGGLED, {400}),

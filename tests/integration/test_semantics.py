@@ -234,6 +234,43 @@ def test_chunked_body_split_anywhere(srv, cut):
         expect_follow(c)
 
 
+WHOLE_CHUNKED = post(headers=CHUNKED) + chunk(b"abc", b";x") + b"0\r\nT: 1\r\n\r\n"
+
+
+@pytest.mark.parametrize("cut", range(1, len(WHOLE_CHUNKED), 3))
+def test_chunked_request_split_anywhere(srv, cut):
+    """Head and body together cut at every third offset: the cut may fall
+    in the head, in the blank line, or in the body."""
+    with Client(srv.port) as c:
+        send_pieces(srv, c, WHOLE_CHUNKED + FOLLOW, [cut])
+        r = c.response()
+        assert (r.status, r["Connection"]) == (405, "keep-alive"), r
+        expect_follow(c)
+
+
+def test_many_pipelined_bodies_across_buffers(srv):
+    """Ten requests with 20 KiB bodies, chunked and not, one send: the
+    bodies straddle the server's receive buffers; each request is
+    answered once, in order, and no body is taken for a request."""
+    data, want = b"", []
+    for i in range(10):
+        body = (SMUGGLED * 400)[:20000]
+        if i % 2:
+            data += post(headers=CHUNKED) + chunk(body[:7000]) + chunk(body[7000:]) + b"0\r\n\r\n"
+            want.append(405)
+        else:
+            data += post(method="GET", headers={"Content-Length": str(len(body))}) + body
+            want.append(200)
+    with Client(srv.port) as c:
+        c.send(data + FOLLOW)
+        for i, status in enumerate(want):
+            r = c.response()
+            assert (r.status, r["Connection"]) == (status, "keep-alive"), (i, r)
+            if status == 200:
+                assert r.body == FILES["a.html"]
+        expect_follow(c)
+
+
 @pytest.mark.parametrize("cut", [1, 17, 100, 16383, 16384, 16385, 40000, 65535])
 def test_content_length_body_split(srv, cut):
     body = bytes(range(256)) * 256          # 65536 bytes: the largest read
@@ -710,9 +747,10 @@ def test_absolute_form_without_path(srv):
     ("1http://example.org/a.html", [b"Host: example.org"]),
     ("http://example.org/../a.html", [b"Host: example.org"]),
     ("http://example.org/%2e%2e/a.html", [b"Host: example.org"]),
+    ("http://example.org:8o/a.html", [b"Host: example.org"]),
 ], ids=["userinfo", "userinfo-password", "empty-authority", "space", "no-host-field",
         "invalid-host-field", "two-host-fields", "fragment", "bad-scheme", "above-root",
-        "above-root-encoded"])
+        "above-root-encoded", "bad-port"])
 def test_absolute_form_rejected(srv, target, lines):
     rejected(srv, raw_get(target, lines) + FOLLOW)
 
@@ -1443,6 +1481,8 @@ SMUGGLING = {
                          + SMUGGLED, {200}),
     "head-with-cl-body": (head_with(b"Content-Length: " + CL_SMUGGLED, method=b"HEAD")
                           + SMUGGLED, {200}),
+    "terminator-inside-chunk-data": (head_with(b"Transfer-Encoding: chunked")
+                                     + chunk(b"0\r\n\r\n" + SMUGGLED) + b"0\r\n\r\n", {405}),
     "chunk-size-wrapping": (head_with(b"Transfer-Encoding: chunked")
                             + b"10000000000000000\r\n" + SMUGGLED + b"\r\n0\r\n\r\n", {400}),
     "chunk-ext-smuggle": (head_with(b"Transfer-Encoding: chunked")

@@ -6,7 +6,6 @@ request line (RFC 9112 2-3), and request smuggling: every answer is
 checked byte by byte, and after it the connection is either closed or
 answers the next pipelined request exactly once."""
 
-import email.utils
 import os
 import random
 import re
@@ -704,7 +703,8 @@ def test_bad_host_400(srv, lines):
 
 
 GOOD_HOSTS = ["example.org", "example.org:8080", "example.org:", "[::1]:80", "[::1]",
-              "127.0.0.1", "127.0.0.1:80", "EXAMPLE.org", "a-b_c~d.example", "xn--bcher-kva.example",
+              "127.0.0.1", "127.0.0.1:80", "EXAMPLE.org", "a-b_c~d.example",
+              "xn--bcher-kva.example",
               "%41.example", "[v1.fe]", "[::ffff:127.0.0.1]"]
 
 
@@ -931,7 +931,8 @@ def multipart_parts(r):
     body = r.body
     assert len(body) == r.length
     delim = b"--" + boundary
-    assert body.startswith(delim + b"\r\n") or body.startswith(b"\r\n" + delim + b"\r\n"), body[:100]
+    assert (body.startswith(delim + b"\r\n")
+            or body.startswith(b"\r\n" + delim + b"\r\n")), body[:100]
     pos = body.index(delim) + len(delim) + 2
     parts = []
     while True:
@@ -1408,8 +1409,8 @@ def test_header_value_whitespace_and_obs_text(srv):
 # ====================================================== 8. smuggling
 
 def head_with(*lines, method=b"POST", target=b"/a.html"):
-    return (method + b" " + target + b" HTTP/1.1\r\nHost: t\r\n" + b"".join(l + b"\r\n" for l in lines)
-            + b"\r\n")
+    return (method + b" " + target + b" HTTP/1.1\r\nHost: t\r\n"
+            + b"".join(line + b"\r\n" for line in lines) + b"\r\n")
 
 
 CL_SMUGGLED = str(len(SMUGGLED)).encode()
@@ -1450,8 +1451,8 @@ SMUGGLING = {
                      + SMUGGLED, {400}),
     "cl-differing-one-line": (head_with(b"Content-Length: 5, %d" % len(SMUGGLED))
                               + SMUGGLED, {400}),
-    "cl-same-twice": (head_with(b"Content-Length: " + CL_SMUGGLED, b"content-length: " + CL_SMUGGLED)
-                      + SMUGGLED, {405, 400}),
+    "cl-same-twice": (head_with(b"Content-Length: " + CL_SMUGGLED,
+                                b"content-length: " + CL_SMUGGLED) + SMUGGLED, {405, 400}),
     "cl-same-one-line": (head_with(b"Content-Length: %s, %s" % (CL_SMUGGLED, CL_SMUGGLED))
                          + SMUGGLED, {405, 400}),
     "cl-plus": (head_with(b"Content-Length: +" + CL_SMUGGLED) + SMUGGLED, {400}),

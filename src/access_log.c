@@ -73,6 +73,18 @@ void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req,
 	rec->agent_len = add_text(rec, &used, req->user_agent, agent);
 }
 
+void rh_access_rec_target(struct rh_access_rec *rec, const char *target, size_t len)
+{
+	char agent[RH_ACCESS_AGENT_MAX];
+	size_t agent_len = rec->agent_len;
+	size_t room = sizeof rec->text - rec->method_len - agent_len;
+
+	memcpy(agent, rec->text + rec->method_len + rec->target_len, agent_len);
+	rec->target_len = len < room ? len : room;
+	memcpy(rec->text + rec->method_len, target, rec->target_len);
+	memcpy(rec->text + rec->method_len + rec->target_len, agent, agent_len);
+}
+
 void rh_access_rec_site(struct rh_access_rec *rec, const char *name)
 {
 	snprintf(rec->site, sizeof rec->site, "%s", name);

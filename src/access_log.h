@@ -48,6 +48,9 @@ void rh_access_log_destroy(struct rh_access_log *log);
 bool rh_access_log_enabled(const struct rh_site *site);
 void rh_access_rec_fill(struct rh_access_rec *rec, const struct rh_request *req,
 			uint64_t start_usec);
+/* What the log records as the request's target: the normalized path
+ * (percent-encoded) and the query, once the handler has them. */
+void rh_access_rec_target(struct rh_access_rec *rec, const char *target, size_t len);
 /* The name of the site that answered: in CLF lines a last, quoted field
  * (when not empty), in journal entries SITE=. */
 void rh_access_rec_site(struct rh_access_rec *rec, const char *name);

@@ -12,6 +12,7 @@
 #include "http_resp.h"
 #include "log.h"
 #include "metrics.h"
+#include "path.h"
 #include "ring.h"
 #include "server.h"
 #include "site.h"
@@ -488,6 +489,25 @@ static void prepare(struct rh_ring *r, struct rh_conn *c, struct rh_plan *plan)
 		t->mem = plan->file->data + plan->body_off;
 }
 
+/* The target the access log records: the normalized path, encoded, and
+ * the query. */
+static void log_target(struct rh_conn *c, const struct rh_request *req, const struct rh_plan *plan)
+{
+	char target[RH_ACCESS_REC_MAX];
+	size_t n = rh_path_encode(plan->path, plan->path_len, target, sizeof target);
+
+	if (!n)
+		return; /* longer than a record holds: the target as sent, truncated */
+	if (req->has_query && n + 1 < sizeof target) {
+		size_t q = req->query.len < sizeof target - n - 1 ? req->query.len
+								: sizeof target - n - 1;
+		target[n++] = '?';
+		memcpy(target + n, req->query.p, q);
+		n += q;
+	}
+	rh_access_rec_target(&c->x->f.rec, target, n);
+}
+
 /* Plans the answer to one request (or to a head that failed to parse,
  * PARSE_STATUS) into the exchange. */
 static void plan_response(struct rh_ring *r, struct rh_conn *c, const struct rh_request *req,
@@ -505,6 +525,8 @@ static void plan_response(struct rh_ring *r, struct rh_conn *c, const struct rh_
 		log_problem(r, c, req, &plan);
 	if (c->x->f.logged && plan.sc)
 		rh_access_rec_site(&c->x->f.rec, plan.sc->name);
+	if (c->x->f.logged && plan.path)
+		log_target(c, req, &plan);
 	prepare(r, c, &plan);
 }
 

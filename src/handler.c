@@ -389,17 +389,14 @@ static void plan_request(struct job *j, char *path)
 	const struct rh_redirect *rd;
 	ssize_t plen;
 
-	if (req->method == RH_METHOD_OTHER) {
-		plan_error(plan, 405);
-		return;
-	}
 	if (req->method == RH_METHOD_OPTIONS && req->path.len == 1 && req->path.p[0] == '*') {
 		plan->resp.status = 204;
 		plan->resp.allow = true;
 		return;
 	}
 	/* the normalized path is the one used everywhere: look-up, cache key,
-	 * rules and Location */
+	 * rules, log and Location; a target that does not normalize is 400
+	 * whatever the method */
 	plen = rh_path_normalize(req->path.p, req->path.len, path, RH_MAX_REQUEST_LINE + 1);
 	if (plen < 0) {
 		plan->close = true;
@@ -407,8 +404,12 @@ static void plan_request(struct job *j, char *path)
 		plan_error(plan, -plen);
 		return;
 	}
-	j->path = path;
-	j->len = plen;
+	j->path = plan->path = path;
+	j->len = plan->path_len = plen;
+	if (req->method == RH_METHOD_OTHER) {
+		plan_error(plan, 405);
+		return;
+	}
 	if (req->method == RH_METHOD_OPTIONS) { /* a preflight, or a question about methods */
 		plan->resp.status = 204;
 		plan->resp.allow = true;
@@ -434,8 +435,8 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 	       bool keep_alive, unsigned max_ranges, struct rh_plan *plan)
 {
 	const struct rh_sites_conf *sites = env->site->cfg->sites;
-	char path[RH_MAX_REQUEST_LINE + 1] = "/";
-	struct job j = { env, req, &sites->site[0], 0, path, 1, max_ranges, plan };
+	char *path = plan->normalized;
+	struct job j = { env, req, &sites->site[0], 0, "/", 1, max_ranges, plan };
 
 	memset(&plan->resp, 0, sizeof plan->resp);
 	plan->error = plan->close = false;
@@ -445,6 +446,8 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 	plan->parts.n = 0;
 	plan->problem = NULL;
 	plan->sc = NULL;
+	plan->path = NULL;
+	plan->path_len = 0;
 	plan->resp.date = env->date;
 	plan->resp.keep_alive = keep_alive;
 	if (parse_status) {

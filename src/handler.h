@@ -53,6 +53,8 @@ struct rh_plan {
 	struct rh_ranges parts; /* a multipart/byteranges body: parts.n > 1 */
 	const char *problem;	/* for a 5xx: what went wrong, for the log */
 	const struct rh_site_conf *sc; /* the site the request is for */
+	const char *path; /* the normalized path, or NULL when there is none */
+	size_t path_len;
 	char boundary[RH_BOUNDARY_MAX];
 	char part_type[256]; /* of each part of a multipart body */
 	char content_type[256];
@@ -60,6 +62,7 @@ struct rh_plan {
 	char etag[64];
 	struct rh_header_out extra[RH_SITE_HEADER_LINES_MAX];
 	char location[3 * RH_MAX_REQUEST_LINE + 1]; /* percent-encoded */
+	char normalized[RH_MAX_REQUEST_LINE + 1];
 };
 
 /* Plans the answer to REQ, or to a request whose head could not be parsed

@@ -14,41 +14,6 @@ size_t rh_etag_format(char out[RH_ETAG_MAX], const struct stat *st)
 			(unsigned long long)st->st_size, (unsigned long long)mtime_ns);
 }
 
-/* Next entity-tag of a comma-separated list, with its "W/" prefix removed
- * when WEAK is non-NULL. Returns false at the end of the list or on a
- * malformed list. */
-static bool next_etag(const char **p, const char *end, struct rh_str *tag, bool *weak)
-{
-	const char *q;
-
-	while (*p < end && (**p == ' ' || **p == '\t' || **p == ','))
-		(*p)++;
-	if (*p == end)
-		return false;
-	*weak = end - *p >= 2 && !memcmp(*p, "W/", 2);
-	if (*weak)
-		*p += 2;
-	if (*p == end || **p != '"' || !(q = memchr(*p + 1, '"', end - (*p + 1))))
-		return false;
-	*tag = (struct rh_str){ *p, q + 1 - *p };
-	*p = q + 1;
-	return true;
-}
-
-static bool etag_list_matches(struct rh_str list, struct rh_str etag)
-{
-	const char *p = list.p, *end = list.p + list.len;
-	struct rh_str tag;
-	bool weak;
-
-	if (list.len == 1 && list.p[0] == '*')
-		return true;
-	while (next_etag(&p, end, &tag, &weak))
-		if (tag.len == etag.len && !memcmp(tag.p, etag.p, etag.len))
-			return true;
-	return false;
-}
-
 /* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE at *P; *OPAQUE is the quoted
  * part. False, *P unchanged, when there is none. */
 static bool parse_etag(const char **p, const char *end, struct rh_str *opaque, bool *weak)
@@ -81,10 +46,10 @@ static const char *skip_ows(const char *p, const char *end)
 	return p;
 }
 
-/* If-Match and If-None-Match: "*" or #entity-tag. True when ETAG matches,
- * by the strong or the weak comparison (RFC 9110 8.8.3.2); a malformed list
- * matches nothing. */
-static bool etag_list_match(struct rh_str list, struct rh_str etag, bool strong)
+/* One field line of If-Match or If-None-Match: "*" or #entity-tag. 1 when
+ * ETAG matches, by the strong or the weak comparison (RFC 9110 8.8.3.2),
+ * 0 when not, -1 for a malformed line. */
+static int etag_line_match(struct rh_str list, struct rh_str etag, bool strong)
 {
 	const char *p = list.p, *end = list.p + list.len, *e = etag.p;
 	struct rh_str own, tag;
@@ -92,9 +57,9 @@ static bool etag_list_match(struct rh_str list, struct rh_str etag, bool strong)
 
 	p = skip_ows(p, end);
 	if (end - p >= 1 && *p == '*' && skip_ows(p + 1, end) == end)
-		return true;
+		return 1;
 	if (!parse_etag(&e, etag.p + etag.len, &own, &own_weak))
-		return false;
+		return 0;
 	for (;;) {
 		p = skip_ows(p, end);
 		if (p == end)
@@ -104,14 +69,29 @@ static bool etag_list_match(struct rh_str list, struct rh_str etag, bool strong)
 			continue;
 		}
 		if (!parse_etag(&p, end, &tag, &weak))
-			return false;
+			return -1;
 		p = skip_ows(p, end);
 		if (p < end && *p != ',')
-			return false;
+			return -1;
 		if (tag.len == own.len && !memcmp(tag.p, own.p, own.len) &&
 		    !(strong && (weak || own_weak)))
 			match = true;
 	}
+}
+
+/* The field's lines together are one list (RFC 9110 5.3); a malformed
+ * line makes it match nothing. */
+static bool etag_list_match(const struct rh_list *list, struct rh_str etag, bool strong)
+{
+	bool match = false;
+
+	for (unsigned i = 0; i < list->n; i++) {
+		int m = etag_line_match(list->line[i], etag, strong);
+		if (m < 0)
+			return false;
+		match |= m;
+	}
+	return match;
 }
 
 static bool safe_method(const struct rh_request *req)
@@ -124,15 +104,15 @@ enum rh_precond rh_preconditions(const struct rh_request *req, struct rh_str eta
 {
 	time_t date;
 
-	if (req->if_match.p) {
-		if (!etag_list_match(req->if_match, etag, true))
+	if (req->if_match.n) {
+		if (!etag_list_match(&req->if_match, etag, true))
 			return RH_PRECOND_FAILED;
 	} else if (req->if_unmodified_since.p &&
 		   rh_http_date_parse(req->if_unmodified_since, &date) && mtime > date) {
 		return RH_PRECOND_FAILED;
 	}
-	if (req->if_none_match.p) {
-		if (etag_list_match(req->if_none_match, etag, false))
+	if (req->if_none_match.n) {
+		if (etag_list_match(&req->if_none_match, etag, false))
 			return safe_method(req) ? RH_PRECOND_NOT_MODIFIED : RH_PRECOND_FAILED;
 	} else if (safe_method(req) && req->if_modified_since.p &&
 		   rh_http_date_parse(req->if_modified_since, &date) && date <= now &&
@@ -140,17 +120,6 @@ enum rh_precond rh_preconditions(const struct rh_request *req, struct rh_str eta
 		return RH_PRECOND_NOT_MODIFIED;
 	}
 	return RH_PRECOND_PROCEED;
-}
-
-bool rh_not_modified(const struct rh_request *req, struct rh_str etag, time_t mtime)
-{
-	time_t since;
-
-	if (req->if_none_match.p)
-		return etag_list_matches(req->if_none_match, etag);
-	if (req->if_modified_since.p && rh_http_date_parse(req->if_modified_since, &since))
-		return mtime <= since;
-	return false;
 }
 
 bool rh_if_range_holds(const struct rh_request *req, struct rh_str etag, time_t mtime)
@@ -177,45 +146,6 @@ static bool parse_u64(const char **p, const char *end, uint64_t *v)
 		*v = *v * 10 + (**p - '0');
 	}
 	return *p > start;
-}
-
-enum rh_range rh_range_parse(struct rh_str range, uint64_t size, uint64_t *first,
-			     uint64_t *last)
-{
-	const char *p = range.p, *end = range.p + range.len;
-	uint64_t a, b;
-
-	if (range.len < 6 || strncasecmp(p, "bytes=", 6))
-		return RH_RANGE_WHOLE;
-	p += 6;
-	while (p < end && (*p == ' ' || *p == '\t'))
-		p++;
-	if (memchr(p, ',', end - p))
-		return RH_RANGE_WHOLE;
-	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
-		end--;
-	if (p < end && *p == '-') { /* suffix: the last b bytes */
-		p++;
-		if (!parse_u64(&p, end, &b) || p != end)
-			return RH_RANGE_WHOLE;
-		if (b == 0 || size == 0)
-			return RH_RANGE_UNSATISFIABLE;
-		*first = b >= size ? 0 : size - b;
-		*last = size - 1;
-		return RH_RANGE_PARTIAL;
-	}
-	if (!parse_u64(&p, end, &a) || p == end || *p++ != '-')
-		return RH_RANGE_WHOLE;
-	if (p == end) {
-		b = UINT64_MAX;
-	} else if (!parse_u64(&p, end, &b) || p != end || b < a) {
-		return RH_RANGE_WHOLE;
-	}
-	if (a >= size)
-		return RH_RANGE_UNSATISFIABLE;
-	*first = a;
-	*last = b >= size ? size - 1 : b;
-	return RH_RANGE_PARTIAL;
 }
 
 /* One range-spec (RFC 9110 14.1.1) of SPEC, for SIZE bytes: 1 with *R
@@ -246,19 +176,24 @@ static int parse_spec(struct rh_str spec, uint64_t size, struct rh_byte_range *r
 	return 1;
 }
 
-/* Sorts by first (a handful of parts: insertion sort), then merges the
- * overlapping and the close. */
-static void coalesce(struct rh_ranges *rs)
+/* Sorts by first, merges the overlapping and the close, then puts the
+ * parts back in the order they were asked for (RFC 9110 14.6): a merged
+ * part where its first range was. ORDER[i] is where r[i] was asked. A
+ * handful of parts: insertion sorts. */
+static void coalesce(struct rh_ranges *rs, unsigned *order)
 {
 	unsigned n = 0;
 
 	for (unsigned i = 1; i < rs->n; i++) {
 		struct rh_byte_range x = rs->r[i];
-		unsigned j = i;
+		unsigned xo = order[i], j = i;
 
-		for (; j > 0 && rs->r[j - 1].first > x.first; j--)
+		for (; j > 0 && rs->r[j - 1].first > x.first; j--) {
 			rs->r[j] = rs->r[j - 1];
+			order[j] = order[j - 1];
+		}
 		rs->r[j] = x;
+		order[j] = xo;
 	}
 	for (unsigned i = 1; i < rs->n; i++) {
 		struct rh_byte_range *cur = &rs->r[n], x = rs->r[i];
@@ -266,18 +201,33 @@ static void coalesce(struct rh_ranges *rs)
 		if (x.first <= cur->last || x.first - cur->last <= RH_RANGE_COALESCE_GAP) {
 			if (x.last > cur->last)
 				cur->last = x.last;
+			if (order[i] < order[n])
+				order[n] = order[i];
 		} else {
 			rs->r[++n] = x;
+			order[n] = order[i];
 		}
 	}
 	if (rs->n)
 		rs->n = n + 1;
+	for (unsigned i = 1; i < rs->n; i++) {
+		struct rh_byte_range x = rs->r[i];
+		unsigned xo = order[i], j = i;
+
+		for (; j > 0 && order[j - 1] > xo; j--) {
+			rs->r[j] = rs->r[j - 1];
+			order[j] = order[j - 1];
+		}
+		rs->r[j] = x;
+		order[j] = xo;
+	}
 }
 
 enum rh_range rh_ranges_parse(struct rh_str range, uint64_t size, unsigned max_ranges,
 			      struct rh_ranges *out)
 {
 	const char *p = range.p, *end = range.p + range.len;
+	unsigned order[RH_MAX_RANGES_CAP];
 	uint64_t total = 0;
 	bool any = false;
 
@@ -304,13 +254,14 @@ enum rh_range rh_ranges_parse(struct rh_str range, uint64_t size, unsigned max_r
 			continue;
 		if (out->n == RH_MAX_RANGES_CAP)
 			return RH_RANGE_WHOLE;
+		order[out->n] = out->n;
 		out->r[out->n++] = r;
 	}
 	if (!any)
 		return RH_RANGE_WHOLE;
 	if (!out->n)
 		return RH_RANGE_UNSATISFIABLE;
-	coalesce(out);
+	coalesce(out, order);
 	for (unsigned i = 0; i < out->n; i++)
 		total += out->r[i].last - out->r[i].first + 1;
 	if (out->n > max_ranges || out->n > RH_MAX_RANGES_CAP || total > size)

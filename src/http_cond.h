@@ -37,11 +37,6 @@ enum rh_precond {
 enum rh_precond rh_preconditions(const struct rh_request *req, struct rh_str etag, time_t mtime,
 				 time_t now);
 
-/* Superseded by rh_preconditions, kept until every caller has switched:
- * If-None-Match (weak comparison, "*" matches) or, without it,
- * If-Modified-Since: true when the answer is 304 Not Modified. */
-bool rh_not_modified(const struct rh_request *req, struct rh_str etag, time_t mtime);
-
 /* If-Range: true when the Range header may be honoured: no If-Range, an
  * entity tag that strongly matches ETAG or a date that is exactly MTIME. */
 bool rh_if_range_holds(const struct rh_request *req, struct rh_str etag, time_t mtime);
@@ -51,12 +46,6 @@ enum rh_range {
 	RH_RANGE_PARTIAL,	/* 206 with [*first, *last] */
 	RH_RANGE_UNSATISFIABLE, /* 416 */
 };
-
-/* Superseded by rh_ranges_parse, kept until every caller has switched: a
- * Range header value for a representation of SIZE bytes. Several ranges
- * are answered with the whole file. */
-enum rh_range rh_range_parse(struct rh_str range, uint64_t size, uint64_t *first,
-			     uint64_t *last);
 
 #define RH_MAX_RANGES_CAP 64	  /* satisfiable ranges a request may list */
 #define RH_RANGE_COALESCE_GAP 80 /* parts fewer bytes apart are merged */

@@ -1,5 +1,6 @@
 #include "http_parse.h"
 
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
@@ -235,6 +236,34 @@ static int parse_absolute(const char **p, size_t *len, struct rh_request *req)
 
 /* The request-target: origin-form, absolute-form (its path is used) or
  * asterisk-form (OPTIONS only). */
+/* One more line of a list field; false when there are too many. */
+static bool add_line(struct rh_list *l, struct rh_str value)
+{
+	if (l->n == RH_LIST_LINES)
+		return false;
+	l->line[l->n++] = value;
+	return true;
+}
+
+/* RFC 3986 3.4: query = *( pchar / "/" / "?" ), with whole escapes. */
+static bool valid_query(struct rh_str q)
+{
+	static const char allowed[] = "-._~!$&'()*+,;=:@/?";
+
+	for (size_t i = 0; i < q.len; i++) {
+		unsigned char c = q.p[i];
+		if (c == '%') {
+			if (i + 2 >= q.len || !isxdigit((unsigned char)q.p[i + 1]) ||
+			    !isxdigit((unsigned char)q.p[i + 2]))
+				return false;
+			i += 2;
+		} else if (!isalnum(c) && !strchr(allowed, c)) {
+			return false;
+		}
+	}
+	return true;
+}
+
 static int parse_target(const char *p, size_t len, struct rh_request *req)
 {
 	const char *q;
@@ -259,6 +288,8 @@ static int parse_target(const char *p, size_t len, struct rh_request *req)
 		req->has_query = true;
 		req->query = (struct rh_str){ q + 1, len - (q + 1 - p) };
 		len = q - p;
+		if (!valid_query(req->query))
+			return -400;
 	}
 	req->path = (struct rh_str){ p, len };
 	return 0;
@@ -278,16 +309,16 @@ static int parse_request_line(const char *p, size_t len, struct rh_request *req)
 	sp2 = memchr(sp1 + 1, ' ', end - (sp1 + 1));
 	if (!sp2)
 		return -400;
-	if ((rc = parse_target(sp1 + 1, sp2 - (sp1 + 1), req)) < 0)
-		return rc;
+	/* the version first: the answer to a bad target is logged with it */
 	p = sp2 + 1;
 	if (end - p != 8 || memcmp(p, "HTTP/", 5) || p[5] < '0' || p[5] > '9' || p[6] != '.' ||
 	    p[7] < '0' || p[7] > '9')
 		return -400;
-	if (p[5] != '1' || (p[7] != '0' && p[7] != '1'))
+	/* a later 1.x is answered as 1.1 (RFC 9110 2.5) */
+	if (p[5] != '1')
 		return -505;
-	req->version = p[7] == '1' ? 11 : 10;
-	return 0;
+	req->version = p[7] == '0' ? 10 : 11;
+	return (rc = parse_target(sp1 + 1, sp2 - (sp1 + 1), req)) < 0 ? rc : 0;
 }
 
 static int parse_content_length(struct rh_str v, struct rh_request *req)
@@ -485,11 +516,13 @@ static ssize_t parse(const char *buf, size_t len, size_t max_head, struct rh_req
 		} else if (str_eq_ci(name, "connection")) {
 			parse_connection(value, &conn_close, &conn_keep_alive);
 		} else if (str_eq_ci(name, "if-match")) {
-			req->if_match = value;
+			if (!add_line(&req->if_match, value))
+				return -431;
 		} else if (str_eq_ci(name, "if-unmodified-since")) {
 			req->if_unmodified_since = value;
 		} else if (str_eq_ci(name, "if-none-match")) {
-			req->if_none_match = value;
+			if (!add_line(&req->if_none_match, value))
+				return -431;
 		} else if (str_eq_ci(name, "if-modified-since")) {
 			req->if_modified_since = value;
 		} else if (str_eq_ci(name, "range")) {

@@ -17,6 +17,13 @@ struct rh_str {
 	size_t len;
 };
 
+/* A list field (RFC 9110 5.6.1) whose lines together are one list. */
+#define RH_LIST_LINES 8
+struct rh_list {
+	unsigned n; /* 0: the field is absent */
+	struct rh_str line[RH_LIST_LINES];
+};
+
 struct rh_request {
 	enum rh_method method;
 	struct rh_str method_name;
@@ -42,9 +49,9 @@ struct rh_request {
 	bool chunked;
 	bool expect_continue; /* Expect: 100-continue, on HTTP/1.1 only */
 	/* conditionals as sent; when a field is repeated, the last line wins */
-	struct rh_str if_match;
+	struct rh_list if_match;
 	struct rh_str if_unmodified_since;
-	struct rh_str if_none_match;
+	struct rh_list if_none_match;
 	struct rh_str if_modified_since;
 	struct rh_str range;
 	struct rh_str if_range;

@@ -119,7 +119,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *buf = malloc(size ? size : 1);
 	struct rh_request req;
 	char path[RH_MAX_REQUEST_LINE + 1];
-	uint64_t first, last;
 	ssize_t n;
 
 	memcpy(buf, data, size);
@@ -131,8 +130,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		within(buf, size, req.path);
 		within(buf, size, req.query);
 		within(buf, size, req.range);
-		within(buf, size, req.if_none_match);
-		within(buf, size, req.if_match);
+		for (unsigned i = 0; i < req.if_none_match.n; i++)
+			within(buf, size, req.if_none_match.line[i]);
+		for (unsigned i = 0; i < req.if_match.n; i++)
+			within(buf, size, req.if_match.line[i]);
 		within(buf, size, req.if_unmodified_since);
 		within(buf, size, req.authority);
 		within(buf, size, req.host);
@@ -143,12 +144,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		if (req.path.len && req.path.p[0] == '/')
 			rh_path_normalize(req.path.p, req.path.len, path, sizeof path);
-		if (req.range.p && rh_range_parse(req.range, 1000, &first, &last) == RH_RANGE_PARTIAL &&
-		    (first > last || last >= 1000))
-			abort();
 		if (req.range.p)
 			check_ranges(&req);
-		rh_not_modified(&req, etag, 1);
 		rh_if_range_holds(&req, etag, 1);
 		rh_preconditions(&req, etag, 1, 2);
 		check_chunked(buf + n, size - n);

@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from rhtest import (Client, STRONG_ETAG_RE, IMF_FIXDATE_RE, base_settings, render_conf_lists,
-                    req, run_binary, wait_until, write_files)
+from rhtest import (Client, STRONG_ETAG_RE, IMF_FIXDATE_RE, base_settings, ipv6_loopback,
+                    render_conf_lists, req, run_binary, wait_until, write_files)
 
 MTIME = 1614834367          # Thu, 04 Mar 2021 05:06:07 GMT
 STATUS_PATH = "/.ringhttpd/metrics"
@@ -24,7 +24,7 @@ STATUS_PATH = "/.ringhttpd/metrics"
 # One body per coding, so that the bytes tell which file was sent.
 PRE = {
     "app.js": b"console.log('identity');\n" * 4,
-    "app.js.br": b"BR-ENCODED-BYTES:app.js\x00\x01\x02",
+    "app.js.br": b"BR-ENCODED-BYTES:app.js" + bytes(range(256)),
     "app.js.zst": b"ZSTD-ENCODED-BYTES:app.js\x28\xb5\x2f\xfd",
     "app.js.gz": b"\x1f\x8bGZIP-ENCODED-BYTES:app.js",
     "style.css": b"body { color: red }\n" * 3,
@@ -36,6 +36,9 @@ PRE = {
     "data.json.zst": b"ZSTD:data.json",
     "dir/index.html": b"<p>index</p>\n",
     "dir/index.html.br": b"BR:dir/index.html",
+    "only-sidecar.js.br": b"BR:no identity file",
+    "dirside.js": b"a sidecar that is a directory\n",
+    "dirside.js.br/x": b"not a file\n",
 }
 LISTED = {
     "a<b>&\"c'.txt": b"twelve bytes",
@@ -59,6 +62,7 @@ CHARSET = {
     "t.png": b"\x89PNG\r\n\x1a\nnot really\n",
     "t.md": b"# markdown\n",
     "noindex/file.txt": b"x\n",
+    "big.txt": "".join(f"Zeile {i}: Grüße\n" for i in range(100)).encode(),
 }
 ERRORS = {
     "404.html": b"<!doctype html><title>custom 404</title><p>not here</p>\n",
@@ -80,6 +84,7 @@ HDR = {
     "assets/x/y.js": b"y();\n",
     "page.html": b"<p>page</p>\n",
     "cors/data.json": b'{"cors": true}\n',
+    "links.html": b"<p>links</p>\n",
     "index.html": b"<p>hdr index</p>\n",
 }
 DOTS = {
@@ -166,6 +171,9 @@ def main_settings(roots):
                  {"match": "/*", "set": ["X-Frame-Options: DENY"], "always": True},
                  {"match": "/cors/*", "set": ["Access-Control-Allow-Origin: *",
                                               "Access-Control-Allow-Methods: GET, HEAD"]},
+                 {"match": "links.html", "set": ["Link: </a.css>; rel=preload",
+                                                 "Link: </b.js>; rel=preload",
+                                                 "X-Frame-Options: SAMEORIGIN"]},
              ]},
             {"server_name": ["redir.test"], "document_root": str(roots["redir"]),
              "redirects": [
@@ -359,6 +367,10 @@ def pre(srv, target, ae=None, method="GET", headers=()):
     ("", None),
     (None, None),
     (" br ; q=0.8 , gzip ; q=0.2 ", "br"),
+    ("gzip;q=0.5, br;q=0.5", "br"),             # a tie: the configured order
+    ("gzip;q=0.5, zstd;q=0.5, br;q=0.4", "zstd"),
+    ("br;q=2, gzip;q=0.1", "gzip"),             # a malformed element is ignored
+    ("br;q=0.001", "br"),
 ])
 def test_precompressed_negotiation(srv, ae, coding):
     r = pre(srv, "/app.js", ae)
@@ -656,14 +668,13 @@ def test_error_page_on_keepalive(srv):
 
 
 def test_error_page_missing_falls_back(srv):
-    mark = srv.line_count()
     r = get(srv, "/a.txt", host="errors.test", method="DELETE")
     assert r.status == 405 and r["Allow"], r
     assert b"missing-page" not in r.body and r.body, r
     r2 = get(srv, "/a.txt", host="errors.test", method="DELETE")
     assert r2.status == 405 and r2.body == r.body, r2
     # "A missing error page falls back to the built-in body and is logged once."
-    srv.wait_line(r"/missing-page\.html", 5, mark)
+    srv.wait_line(r"/missing-page\.html", 5)
     assert get(srv, "/a.txt", host="errors.test", method="DELETE").status == 405
     assert srv.stderr().count("/missing-page.html") == 1, srv.stderr()
 
@@ -716,7 +727,7 @@ def test_fallback_post_405(srv):
 # -------------------------------------------------------------------- headers
 
 XH = ("Cache-Control", "X-A", "X-Frame-Options", "Access-Control-Allow-Origin",
-      "Access-Control-Allow-Methods")
+      "Access-Control-Allow-Methods", "Link")
 
 
 def hdr(srv, target, method="GET", headers=()):
@@ -734,6 +745,10 @@ def hdr(srv, target, method="GET", headers=()):
     ("/", [("X-Frame-Options", "DENY")]),
     ("/cors/data.json", [("X-Frame-Options", "DENY"), ("Access-Control-Allow-Origin", "*"),
                          ("Access-Control-Allow-Methods", "GET, HEAD")]),
+    # several lines of one name in one entry are all kept; a later entry
+    # replaces what an always entry set
+    ("/links.html", [("Link", "</a.css>; rel=preload"), ("Link", "</b.js>; rel=preload"),
+                     ("X-Frame-Options", "SAMEORIGIN")]),
 ])
 def test_headers_order_and_replacement(srv, target, want):
     r = hdr(srv, target)
@@ -1338,6 +1353,127 @@ def test_access_log_names_site(servers, roots, tmp_path):
     text = log.read_text()
     assert len(text.splitlines()) == 1, text
     assert "other.test" in text, text
+
+
+def check_multipart(srv, host, target, headers, data, part_type, ranges):
+    """A multipart/byteranges answer whose parts carry PART_TYPE, framed
+    by a Content-Length that the next response on the connection proves."""
+    spec = ",".join(f"{a}-{b}" for a, b in ranges)
+    with Client(srv.port, timeout=5) as c:
+        c.send(req(target, host=host, headers=[*headers, ("Range", f"bytes={spec}")]))
+        r = c.response()
+        assert r.status == 206, r
+        m = re.fullmatch(r"multipart/byteranges; boundary=(\S+)", r["Content-Type"])
+        assert m, r
+        b = m.group(1).encode()
+        for first, last in ranges:
+            part = (b"--" + b + f"\r\nContent-Type: {part_type}\r\n".encode()
+                    + f"Content-Range: bytes {first}-{last}/{len(data)}\r\n\r\n".encode()
+                    + data[first:last + 1])
+            assert part in r.body, (part, r.body)
+        assert r.body.endswith(b"--" + b + b"--\r\n"), r.body
+        c.send(req("/who.txt", host=host))
+        r2 = c.response()
+        assert r2.status == 200 and r2.body == f"{host.split('.')[0]}\n".encode(), r2
+    return r
+
+
+def test_precompressed_multipart_range(srv):
+    """The parts of a multipart answer for an encoded file carry FILE's
+    type, as the single-part answer does."""
+    r = check_multipart(srv, "pre.test", "/app.js", [("Accept-Encoding", "br")],
+                        PRE["app.js.br"], "text/javascript", [(0, 1), (200, 202)])
+    assert r["Content-Encoding"] == "br" and r["Vary"] == "Accept-Encoding", r
+
+
+def test_multipart_range_with_charset(srv):
+    """The parts carry the type with the site's charset, as a whole answer
+    does (and the Content-Length counts what is sent)."""
+    check_multipart(srv, "charset.test", "/big.txt", [], CHARSET["big.txt"],
+                    "text/plain; charset=utf-8", [(0, 4), (1000, 1010)])
+
+
+def test_precompressed_if_none_match_star(srv):
+    r = pre(srv, "/app.js", "br", headers=[("If-None-Match", "*")])
+    assert r.status == 304 and r["Vary"] == "Accept-Encoding", r
+
+
+def test_sidecar_without_file_is_404(srv):
+    assert pre(srv, "/only-sidecar.js", "br").status == 404
+
+
+def test_sidecar_directory_ignored(srv):
+    r = pre(srv, "/dirside.js", "br")
+    assert r.status == 200 and r.body == PRE["dirside.js"], r
+    assert r.header("Content-Encoding") is None and r.header("Vary") is None, r
+
+
+def test_redirect_location_cannot_inject(srv):
+    """An encoded CR LF in the rest of a prefix redirect: refused (400) or
+    sent encoded, never as a header line of its own."""
+    r = redir(srv, "/old/a%0D%0AX-Injected:%201")
+    assert r.header("X-Injected") is None, r
+    assert r.status in (400, 308), r
+    if r.status == 308:
+        assert r["Location"] == "/new/a%0D%0AX-Injected:%201", r
+    r = redir(srv, "/old/a%22%3C%3E%20b?x=%22")
+    assert r.status == 308 and r["Location"] == "/new/a%22%3C%3E%20b?x=%22", r
+
+
+def test_error_page_for_denied_dotfile(srv):
+    r = get(srv, "/.env", host="errors.test")
+    assert r.status == 404 and r.body == ERRORS["404.html"], r
+
+
+def test_fallback_file_missing(servers, roots):
+    s = base_settings(roots["spa"])
+    s["fallback"] = "/no-such-file.html"
+    srv = servers.new(text=render_conf_lists(s)).start()
+    assert get(srv, "/route").status == 404
+    assert get(srv, "/real.txt").body == SPA["real.txt"]
+
+
+def test_status_endpoint_ipv6(servers, roots):
+    if not ipv6_loopback():
+        pytest.skip("no IPv6 loopback")
+    s = base_settings(roots["default"])
+    s.update({"listen": ["[::1]:0", "127.0.0.1:0"], "status_path": "/m",
+              "status_allow": ["::1"]})
+    srv = servers.new(text=render_conf_lists(s)).start()
+    ports = {h: p for h, p in srv.addrs}
+    with Client(ports["::1"], host="::1") as c:
+        c.send(req("/m"))
+        r = c.response()
+        assert r.status == 200 and b"ringhttpd_uptime_seconds" in r.body, r
+    with Client(ports["127.0.0.1"]) as c:
+        c.send(req("/m"))
+        assert c.response().status == 404
+
+
+def test_check_name_of_default_site_taken(binary, roots, tmp_path):
+    path = tmp_path / "dflt.conf"
+    text = conf_head(roots["default"]) + (
+        'server_name = [ "a.test" ];\n'                                       # 4
+        f'sites = ( {{ server_name = "A.test."; document_root = "{roots["other"]}"; }} );\n')   # 5
+    rc, err = check(binary, path, text)
+    assert rc != 0, err
+    one_error(err, path, 5, "server_name")
+
+
+@pytest.mark.parametrize("text,key", [
+    ("sites = { };", "sites"),
+    ('sites = [ "a" ];', "sites"),
+    ('error_pages = ( { status = 404; } );', "error_pages"),
+    ('error_pages = ( { status = 404; page = "404.html"; } );', "page"),
+    ('headers = ( { match = "/*"; } );', "headers"),
+    ('headers = ( { match = "/*"; set = [ ]; } );', "set"),
+    ('redirects = ( { from = "/a"; } );', "redirects"),
+])
+def test_check_bad_lists(binary, roots, tmp_path, text, key):
+    path = tmp_path / "lists.conf"
+    rc, err = check(binary, path, conf_head(roots["default"]) + text + "\n")
+    assert rc != 0, err
+    one_error(err, path, 4, key)
 
 
 # ------------------------------------------------------------------- browser

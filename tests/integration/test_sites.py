@@ -11,7 +11,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 import pytest
 
@@ -1330,11 +1329,12 @@ def test_reload_swaps_site_roots(servers, tmp_path):
         assert get(srv, "/who.txt", host="a.test").body == b"a\n"
         assert get(srv, "/who.txt", host="b.test").body == b"b\n"
     s["sites"] = [s["sites"][1], s["sites"][0]]
+    s["status_path"] = "/reloaded"      # tells when the new configuration is served
     srv.write_conf(text=render_conf_lists(s))
     mark = srv.line_count()
     srv.signal(signal.SIGHUP)
     srv.wait_line(r"^notice: configuration reloaded", 10, mark)
-    time.sleep(0.2)         # the ring picks the new configuration up
+    wait_until(lambda: get(srv, "/reloaded").status == 200, 10, "the new configuration")
     assert get(srv, "/who.txt", host="a.test").body == b"a\n"
     assert get(srv, "/who.txt", host="b.test").body == b"b\n"
 
@@ -1474,6 +1474,78 @@ def test_check_bad_lists(binary, roots, tmp_path, text, key):
     rc, err = check(binary, path, conf_head(roots["default"]) + text + "\n")
     assert rc != 0, err
     one_error(err, path, 4, key)
+
+
+# --------------------------------------------------- the documented examples
+
+SRCDIR = os.environ.get("top_srcdir",
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+
+def local_paths(text, tmp_path):
+    """TEXT with the example's directories made real ones under TMP_PATH,
+    the listen address on loopback and no user switch."""
+    def real(m):
+        d = tmp_path / m.group(1).strip("/").replace("/", "_")
+        os.makedirs(d, exist_ok=True)
+        return f'"{d}"'
+    text = re.sub(r'"(/srv/[^"]*|/var/www/html)"', real, text)
+    text = re.sub(r'(?m)^user = "[^"]*";', 'user = "";', text)
+    return re.sub(r'(?m)^listen = \[[^]]*\];', 'listen = [ "127.0.0.1:0" ];', text)
+
+
+def shipped_examples():
+    """(key, the shipped file with that key's commented example in force)."""
+    with open(os.path.join(SRCDIR, "data", "ringhttpd.conf")) as f:
+        lines = f.read().splitlines()
+    out = []
+    for i, line in enumerate(lines):
+        m = re.match(r"^# ([a-z_]+) = ", line)
+        if not m:
+            continue
+        key, block = m.group(1), []
+        for j in range(i, len(lines)):
+            block.append(lines[j][2:])
+            text = "\n".join(block)
+            if (text.rstrip().endswith(";") and text.count("(") == text.count(")")
+                    and text.count("{") == text.count("}")):
+                break
+        rest = [ln for k, ln in enumerate(lines) if not (k > j and ln.startswith(key + " = "))]
+        out.append((key, "\n".join(rest[:i] + block + rest[j + 1:]) + "\n"))
+    return out
+
+
+@pytest.mark.parametrize("key,text", shipped_examples(), ids=[k for k, _ in shipped_examples()])
+def test_shipped_conf_examples_load(binary, tmp_path, key, text):
+    path = tmp_path / "example.conf"
+    rc, err = check(binary, path, local_paths(text, tmp_path))
+    assert rc == 0, (key, err)
+
+
+def manual_examples():
+    with open(os.path.join(SRCDIR, "data", "ringhttpd.conf.5")) as f:
+        page = f.read()
+    return [b.strip("\n") for b in re.findall(r"(?ms)^\.EX\n(.*?)^\.EE$", page)]
+
+
+@pytest.mark.parametrize("i", range(len(manual_examples())))
+def test_manual_examples_load(binary, roots, tmp_path, i):
+    example = manual_examples()[i]
+    text = example if example.startswith("#") else conf_head(roots["default"]) + example
+    path = tmp_path / "manual.conf"
+    rc, err = check(binary, path, local_paths(text + "\n", tmp_path))
+    assert rc == 0, (example, err)
+
+
+def test_shipped_conf_max_ranges_comment(binary, tmp_path):
+    """The range the shipped file's comment gives for max_ranges is the
+    one the server accepts."""
+    with open(os.path.join(SRCDIR, "data", "ringhttpd.conf")) as f:
+        m = re.search(r"Most ranges in one Range request \(1 to (\d+)\)", f.read())
+    assert m
+    path = tmp_path / "mr.conf"
+    rc, err = check(binary, path, conf_head(tmp_path) + f"max_ranges = {m.group(1)};\n")
+    assert rc == 0, err
 
 
 # ------------------------------------------------------------------- browser

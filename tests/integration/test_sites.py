@@ -183,6 +183,8 @@ def main_settings(roots):
                  {"from": "/dflt", "to": "/new.html"},
                  {"from": "/q", "to": "/search?lang=en", "status": 301},
                  {"from": "/blog/*", "to": "https://blog.example.org/*", "status": 308},
+                 {"from": "/frag", "to": "/new.html#top", "status": 301},
+                 {"from": "/fragq", "to": "/search?x=1#f", "status": 301},
              ]},
             {"server_name": ["dots.test"], "document_root": str(roots["dots"]),
              "dotfiles": "allow", "directory_listing": True, "fallback": "/index.html"},
@@ -466,7 +468,7 @@ def test_precompressed_304(srv):
     r = pre(srv, "/app.js", "br", headers=[("If-None-Match", id_tag)])
     assert r.status == 200 and r.body == PRE["app.js.br"], r
     r = pre(srv, "/app.js", "identity", headers=[("If-None-Match", id_tag)])
-    assert r.status == 304 and r["ETag"] == id_tag, r
+    assert r.status == 304 and r["ETag"] == id_tag and r["Vary"] == "Accept-Encoding", r
 
 
 def test_precompressed_head(srv):
@@ -785,6 +787,29 @@ def test_headers_not_on_other_sites(srv):
     assert extra_names(r, XH) == [], r
 
 
+@pytest.mark.parametrize("line", ["Content-Type: text/x-custom", "ETag: \"custom\"",
+                                  "Last-Modified: Mon, 01 Jan 2001 00:00:00 GMT",
+                                  "Server: custom", "Accept-Ranges: none"])
+def test_headers_cannot_duplicate_server_fields(servers, binary, roots, tmp_path, line):
+    """A header rule naming a field the server sends once itself (RFC 9110:
+    Content-Type, ETag, Last-Modified, Server, Accept-Ranges are singletons)
+    is either refused at load or replaces the server's: never a second line."""
+    s = base_settings(roots["hdr"])
+    s["headers"] = [{"match": "/*", "set": [line]}]
+    text = render_conf_lists(s)
+    path = tmp_path / "dup-field.conf"
+    rc, err = check(binary, path, text)
+    if rc != 0:
+        one_error(err, path, 4, "(headers|set)")
+        return
+    srv = servers.new(text=text).start()
+    name = line.split(":")[0]
+    r = get(srv, "/page.html")
+    assert r.status == 200, r
+    values = [v for k, v in r.headers if k.lower() == name.lower()]
+    assert len(values) == 1, (line, r)
+
+
 def test_cors_preflight(srv):
     r = hdr(srv, "/cors/data.json", method="OPTIONS",
             headers={"Origin": "https://a.test", "Access-Control-Request-Method": "GET"})
@@ -824,6 +849,9 @@ def redir(srv, target, method="GET"):
     ("/q?q=x", 301, "/search?lang=en&q=x"),
     ("/q", 301, "/search?lang=en"),
     ("/blog/2024/a", 308, "https://blog.example.org/2024/a"),
+    ("/frag", 301, "/new.html#top"),
+    ("/frag?a=1", 301, "/new.html?a=1#top"),
+    ("/fragq?a=1", 301, "/search?x=1&a=1#f"),
 ])
 def test_redirects(srv, target, status, location):
     r = redir(srv, target)
@@ -1206,15 +1234,22 @@ def test_check_bad_site_key(binary, roots, tmp_path, line, key):
     one_error(err, path, 4, key)
 
 
-def test_check_server_key_in_site(binary, roots, tmp_path):
+@pytest.mark.parametrize("line", ['status_path = "/m";', 'status_allow = [ ];',
+                                  'types = { md = "text/markdown"; };', 'listen = [ ];',
+                                  'access_log = "off";', 'cpu_limit = 1;', 'max_ranges = 2;',
+                                  'max_connections_per_ip = 1;', 'keepalive_timeout = 5;',
+                                  'sites = ( );'])
+def test_check_server_key_in_site(binary, roots, tmp_path, line):
+    """Server-wide keys cannot stand inside a site."""
     path = tmp_path / "srvkey.conf"
+    key = line.split()[0]
     text = conf_head(roots["default"]) + (
         "sites = ( {\n"                                                  # 4
         f'  server_name = "a.test"; document_root = "{roots["other"]}";\n'  # 5
-        "  status_path = \"/m\"; } );\n")                                # 6
+        f"  {line} }} );\n")                                             # 6
     rc, err = check(binary, path, text)
     assert rc != 0, err
-    one_error(err, path, 6, "status_path")
+    one_error(err, path, 6, key)
 
 
 # ------------------------------------------------ keys together, edge cases

@@ -544,7 +544,7 @@ def test_listing_html(srv):
     assert re.search(r'a&lt;b&gt;&amp;&quot;c&#39;\.txt</a></td><td>12</td>', body), body
     # dotfiles left out when denied
     assert ".hidden" not in body and ".dotdir" not in body, body
-    assert "Index of /" in body
+    assert "<title>Index of /</title>" in body and 'href="../"' not in body, body
     assert r.length == len(r.body)
 
 
@@ -918,9 +918,15 @@ def test_status_counters_grow(srv):
     ok0, nf0 = (metric(first, 'ringhttpd_requests_total{class="2xx"}'),
                 metric(first, 'ringhttpd_requests_total{class="4xx"}'))
     acc0, sent0 = metric(first, "ringhttpd_accepts_total"), metric(first, "ringhttpd_sent_bytes_total")
+    hits0 = metric(first, "ringhttpd_file_cache_hits_total")
+    sent = 0
     for _ in range(3):
-        assert get(srv, "/who.txt").status == 200
-    assert get(srv, "/no-such-file").status == 404
+        r = get(srv, "/who.txt")
+        assert r.status == 200
+        sent += len(r.head) + len(r.body)
+    r = get(srv, "/no-such-file")
+    assert r.status == 404
+    sent += len(r.head) + len(r.body)
 
     def grown():
         t = scrape()
@@ -928,7 +934,9 @@ def test_status_counters_grow(srv):
                 and metric(t, 'ringhttpd_requests_total{class="4xx"}') >= nf0 + 1) and t
     t = wait_until(grown, 5, "the request counters to grow")
     assert metric(t, "ringhttpd_accepts_total") >= acc0 + 5, t
-    assert metric(t, "ringhttpd_sent_bytes_total") > sent0, t
+    assert metric(t, "ringhttpd_sent_bytes_total") >= sent0 + sent, t
+    # the same file three times: found in the cache at least twice
+    assert metric(t, "ringhttpd_file_cache_hits_total") >= hits0 + 2, t
 
 
 def test_status_on_every_site_despite_dotfiles(srv):
@@ -1021,6 +1029,13 @@ def test_reload_changes_sites(servers, roots):
     assert get(srv, "/who.txt", host="gone.test").body == b"default\n"
     assert get(srv, "/route", host="new.test").body == SPA["index.html"]
     assert get(srv, "/st").status == 200
+    # status_allow is reloaded too
+    s["status_allow"] = ["192.0.2.1"]
+    srv.write_conf(text=render_conf_lists(s))
+    mark = srv.line_count()
+    srv.signal(signal.SIGHUP)
+    srv.wait_line(r"^notice: configuration reloaded", 10, mark)
+    wait_until(lambda: get(srv, "/st").status == 404, 10, "status_allow reloaded")
 
 
 def test_reload_refused_keeps_sites(servers, roots):

@@ -14,8 +14,8 @@ import tempfile
 
 import pytest
 
-from rhtest import (Client, STRONG_ETAG_RE, IMF_FIXDATE_RE, base_settings, ipv6_loopback,
-                    render_conf_lists, req, run_binary, wait_until, write_files)
+from rhtest import (Client, STRONG_ETAG_RE, IMF_FIXDATE_RE, Journal, base_settings,
+                    ipv6_loopback, render_conf_lists, req, run_binary, wait_until, write_files)
 
 MTIME = 1614834367          # Thu, 04 Mar 2021 05:06:07 GMT
 STATUS_PATH = "/.ringhttpd/metrics"
@@ -1403,6 +1403,23 @@ def test_access_log_names_site(servers, roots, tmp_path):
     text = log.read_text()
     assert len(text.splitlines()) == 1, text
     assert "other.test" in text, text
+
+
+def test_journal_access_log_site_field(servers, roots, tmp_path):
+    """Under journald an access log entry carries SITE= with the site's
+    name (the issue: "under journald a SITE= field")."""
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        pytest.skip("the stand-in journal needs root and unshare (util-linux)")
+    s = base_settings(roots["default"])
+    s.update({"access_log": "journal",
+              "sites": [{"server_name": ["other.test", "*.other.test"],
+                         "document_root": str(roots["other"])}]})
+    with Journal(tmp_path / "journal") as journal:
+        srv = servers.new(text=render_conf_lists(s), wrapper=journal.wrapper()).start()
+        assert get(srv, "/who.txt", host="www.other.test").status == 200
+        _, e = journal.wait(lambda f: "REQUEST_PATH" in f)
+        assert e.get("SITE") == "other.test", e
+        srv.stop()
 
 
 def check_multipart(srv, host, target, headers, data, part_type, ranges):

@@ -179,7 +179,7 @@ def main_settings(roots):
                  {"from": "/old.html", "to": "/new.html", "status": 301},
                  {"from": "/old/*", "to": "/new/", "status": 308},
                  {"from": "/ext", "to": "https://example.org/x", "status": 302},
-                 {"from": "/tmp", "to": "/t", "status": 307},
+                 {"from": "/temp", "to": "/t", "status": 307},
                  {"from": "/dflt", "to": "/new.html"},
                  {"from": "/q", "to": "/search?lang=en", "status": 301},
                  {"from": "/blog/*", "to": "https://blog.example.org/*", "status": 308},
@@ -844,7 +844,7 @@ def redir(srv, target, method="GET"):
     ("/old/x?", 308, "/new/x?"),
     ("/ext", 302, "https://example.org/x"),
     ("/ext?q=1", 302, "https://example.org/x?q=1"),
-    ("/tmp", 307, "/t"),
+    ("/temp", 307, "/t"),
     ("/dflt", 302, "/new.html"),
     ("/q?q=x", 301, "/search?lang=en&q=x"),
     ("/q", 301, "/search?lang=en"),
@@ -862,7 +862,7 @@ def test_redirects(srv, target, status, location):
 @pytest.mark.parametrize("target,status,reason", [
     ("/old.html", 301, "Moved Permanently"),
     ("/ext", 302, "Found"),
-    ("/tmp", 307, "Temporary Redirect"),
+    ("/temp", 307, "Temporary Redirect"),
     ("/old/x", 308, "Permanent Redirect"),
 ])
 def test_redirect_reason_phrases(srv, target, status, reason):
@@ -877,7 +877,7 @@ def test_redirect_head(srv):
     assert r.status == 301 and r["Location"] == "/new.html", r
 
 
-@pytest.mark.parametrize("target", ["/old", "/old.htm", "/old.html/x", "/ext/y", "/tmpx",
+@pytest.mark.parametrize("target", ["/old", "/old.htm", "/old.html/x", "/ext/y", "/tempx",
                                     "/OLD.html"])
 def test_redirects_no_match(srv, target):
     r = redir(srv, target)

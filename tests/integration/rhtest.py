@@ -975,3 +975,21 @@ class Crowd:
             return b""
         except OSError:
             return b""
+
+
+# ------------------------------------------------- configuration with lists
+
+def conf_value_lists(v):
+    """Like conf_value, except that a Python list or tuple whose elements
+    are all dicts becomes a libconfig list of groups, ( { ... }, ... ),
+    which conf_value's arrays, [ ... ], cannot hold; inside groups too."""
+    if isinstance(v, (list, tuple)) and v and all(isinstance(x, dict) for x in v):
+        return "( " + ", ".join(conf_value_lists(x) for x in v) + " )"
+    if isinstance(v, dict):
+        return "{ " + " ".join(f"{k} = {conf_value_lists(x)};" for k, x in v.items()) + " }"
+    return conf_value(v)
+
+
+def render_conf_lists(settings):
+    """render_conf, with lists of groups rendered by conf_value_lists."""
+    return "".join(f"{k} = {conf_value_lists(v)};\n" for k, v in settings.items())

@@ -272,7 +272,7 @@ static struct rh_config *config_defaults(void)
 	cfg->header_timeout = 10;
 	cfg->send_timeout = 60;
 	cfg->file_cache_size = 64 << 20;
-	cfg->file_cache_max_file = 1 << 20;
+	cfg->file_cache_max_file = 32 << 10; /* above it sendfile costs less (README.md) */
 	cfg->max_ranges = 16;
 	cfg->access_log = strdup("off");
 	cfg->log_level = RH_LOG_INFO;

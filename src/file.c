@@ -199,7 +199,9 @@ void rh_file_put(struct rh_file *f)
 static struct rh_file *file_new(const struct rh_site *site, const char *path, size_t len,
 				const char *name, int fd, const struct stat *st, time_t now)
 {
-	struct rh_file *f = malloc(sizeof *f + len + 1);
+	/* an index file's name goes after the key: the path actually served */
+	size_t extra = path[len - 1] == '/' ? strlen(name) : 0;
+	struct rh_file *f = malloc(sizeof *f + 2 * len + extra + 2);
 
 	if (!f)
 		return NULL;
@@ -218,6 +220,11 @@ static struct rh_file *file_new(const struct rh_site *site, const char *path, si
 	f->key_len = len;
 	memcpy(f->key, path, len);
 	f->key[len] = '\0';
+	f->served = f->key + len + 1;
+	memcpy(f->served, path, len);
+	memcpy(f->served + len, name, extra);
+	f->served_len = len + extra;
+	f->served[f->served_len] = '\0';
 	return f;
 }
 

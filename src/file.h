@@ -50,6 +50,8 @@ struct rh_file {
 	struct rh_file *hnext;
 	struct rh_file *lru_prev, *lru_next;
 	size_t key_len;
+	char *served; /* the path of the file itself: KEY, or KEY and its index file's name */
+	size_t served_len;
 	char key[];
 };
 

@@ -141,17 +141,20 @@ static void plan_file(const struct job *j, struct rh_file *f, const char *type)
 	plan_body(plan, f, 0, f->size, req->method == RH_METHOD_HEAD);
 }
 
-/* The look-up of PATH with SUFFIX appended (a sidecar), in site j->idx. */
-static int get_suffixed(const struct job *j, const char *suffix, struct rh_file **out)
+/* The sidecar of F with SUFFIX, in site j->idx: beside the file actually
+ * served (an index file, the fallback), whatever the request's path. */
+static int get_sidecar(const struct job *j, const struct rh_file *f, const char *suffix,
+		       struct rh_file **out)
 {
-	char path[RH_MAX_REQUEST_LINE + 8];
+	char path[RH_MAX_REQUEST_LINE + 256];
 	size_t n = strlen(suffix);
 
-	if (j->len + n >= sizeof path)
+	if (f->served_len + n >= sizeof path)
 		return 404;
-	memcpy(path, j->path, j->len);
-	memcpy(path + j->len, suffix, n + 1);
-	return rh_file_get(j->env->files, j->env->site, j->idx, path, j->len + n, j->env->now, out);
+	memcpy(path, f->served, f->served_len);
+	memcpy(path + f->served_len, suffix, n + 1);
+	return rh_file_get(j->env->files, j->env->site, j->idx, path, f->served_len + n,
+			   j->env->now, out);
 }
 
 static bool fresh_sidecar(const struct rh_file *file, const struct rh_file *sidecar)
@@ -172,7 +175,7 @@ static void check_sidecars(const struct job *j, struct rh_file *f)
 		enum rh_coding c = j->sc->precompressed[i];
 		struct rh_file *side;
 
-		if (get_suffixed(j, rh_coding_suffix(c), &side) != 200)
+		if (get_sidecar(j, f, rh_coding_suffix(c), &side) != 200)
 			continue;
 		if (fresh_sidecar(f, side))
 			found |= RH_CODING_BIT(c);
@@ -189,7 +192,7 @@ static void plan_representation(const struct job *j, struct rh_file *f)
 	struct rh_file *side;
 	enum rh_coding c;
 
-	if (j->sc->n_precompressed && j->path[j->len - 1] != '/') {
+	if (j->sc->n_precompressed) {
 		check_sidecars(j, f);
 		if (f->sidecars) {
 			/* every answer for this file depends on Accept-Encoding */
@@ -198,7 +201,7 @@ static void plan_representation(const struct job *j, struct rh_file *f)
 						  j->sc->precompressed, j->sc->n_precompressed,
 						  f->sidecars);
 			if (c != RH_CODING_IDENTITY &&
-			    get_suffixed(j, rh_coding_suffix(c), &side) == 200) {
+			    get_sidecar(j, f, rh_coding_suffix(c), &side) == 200) {
 				j->plan->resp.content_encoding = rh_coding_name(c);
 				rh_file_put(f);
 				f = side;

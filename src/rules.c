@@ -139,9 +139,13 @@ static bool is_tchar(unsigned char c)
 	       (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
+/* Fields the server frames the response with, or sends once itself: a
+ * second line of them would contradict the first. */
 static const char *const managed[] = {
-	"Content-Length", "Transfer-Encoding", "Connection", "Keep-Alive", "Upgrade",
+	"Content-Length", "Transfer-Encoding", "Connection",    "Keep-Alive",  "Upgrade",
 	"TE",		  "Trailer",	       "Content-Encoding", "Content-Range", "Date",
+	"Content-Type",	  "ETag",	       "Last-Modified", "Server",	 "Location",
+	"Retry-After",	  "Accept-Ranges",     "Allow",
 };
 
 bool rh_header_line_parse(struct rh_header_line *h, const char *text, char *msg, size_t msglen)

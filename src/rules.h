@@ -47,10 +47,10 @@ struct rh_header_line {
 };
 
 /* Parses TEXT ("Name: value") into H: the name must be a token and not
- * one the server manages itself (Content-Length, Transfer-Encoding,
- * Connection, Keep-Alive, Upgrade, TE, Trailer, Content-Encoding,
- * Content-Range, Date); the value must not hold CR, LF, NUL or any other
- * control byte but a tab. On error false with a message in MSG. */
+ * one the server frames the response with or sends once itself (the list
+ * in rules.c and ringhttpd.conf(5)); the value must not hold CR, LF, NUL
+ * or any other control byte but a tab. On error false with a message in
+ * MSG. */
 bool rh_header_line_parse(struct rh_header_line *h, const char *text, char *msg, size_t msglen);
 void rh_header_line_free(struct rh_header_line *h);
 

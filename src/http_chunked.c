@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "http_chars.h"
+
 /* chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
  * chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
  * last-chunk = 1*("0") [ chunk-ext ] CRLF, then trailer-section CRLF */
@@ -29,21 +31,6 @@ enum {
 	ST_ERROR,
 };
 
-static bool is_tchar(unsigned char c)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr(extra, c));
-}
-
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool is_ws(unsigned char c)
 {
 	return c == ' ' || c == '\t';
@@ -53,12 +40,6 @@ static bool is_ws(unsigned char c)
 static bool is_qdtext(unsigned char c)
 {
 	return c == '\t' || (c >= 0x20 && c != 0x7f && c != '"' && c != '\\');
-}
-
-/* field-value bytes (RFC 9110 5.5): VCHAR, obs-text, SP, HTAB */
-static bool is_field_char(unsigned char c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
 void rh_chunked_init(struct rh_chunked *c)
@@ -92,7 +73,7 @@ static unsigned after_ext(unsigned char ch)
 
 static unsigned size_step(struct rh_chunked *c, unsigned char ch)
 {
-	int v = hexval(ch);
+	int v = rh_hexval(ch);
 
 	if (v >= 0) {
 		if (++c->digits > RH_CHUNK_SIZE_DIGITS)
@@ -113,9 +94,9 @@ static unsigned ext_step(unsigned state, unsigned char ch)
 	case ST_EXT_SEMI:
 		return is_ws(ch) ? ST_EXT_SEMI : ch == ';' ? ST_EXT_NAME_PRE : ST_ERROR;
 	case ST_EXT_NAME_PRE:
-		return is_ws(ch) ? ST_EXT_NAME_PRE : is_tchar(ch) ? ST_EXT_NAME : ST_ERROR;
+		return is_ws(ch) ? ST_EXT_NAME_PRE : rh_is_tchar(ch) ? ST_EXT_NAME : ST_ERROR;
 	case ST_EXT_NAME:
-		if (is_tchar(ch))
+		if (rh_is_tchar(ch))
 			return ST_EXT_NAME;
 		if (is_ws(ch))
 			return ST_EXT_NAME_POST;
@@ -131,9 +112,9 @@ static unsigned ext_step(unsigned state, unsigned char ch)
 			return ST_EXT_VAL_PRE;
 		if (ch == '"')
 			return ST_EXT_QUOTED;
-		return is_tchar(ch) ? ST_EXT_TOKEN : ST_ERROR;
+		return rh_is_tchar(ch) ? ST_EXT_TOKEN : ST_ERROR;
 	case ST_EXT_TOKEN:
-		return is_tchar(ch) ? ST_EXT_TOKEN : after_ext(ch);
+		return rh_is_tchar(ch) ? ST_EXT_TOKEN : after_ext(ch);
 	case ST_EXT_QUOTED:
 		if (ch == '"')
 			return ST_EXT_END;
@@ -154,15 +135,15 @@ static unsigned trailer_step(unsigned state, unsigned char ch)
 	case ST_TRAILER:
 		if (ch == '\r')
 			return ST_FINAL_LF;
-		return is_tchar(ch) ? ST_TRAILER_NAME : ST_ERROR; /* also obs-fold */
+		return rh_is_tchar(ch) ? ST_TRAILER_NAME : ST_ERROR; /* also obs-fold */
 	case ST_TRAILER_NAME:
-		if (is_tchar(ch))
+		if (rh_is_tchar(ch))
 			return ST_TRAILER_NAME;
 		return ch == ':' ? ST_TRAILER_VALUE : ST_ERROR;
 	case ST_TRAILER_VALUE:
 		if (ch == '\r')
 			return ST_TRAILER_LF;
-		return is_field_char(ch) ? ST_TRAILER_VALUE : ST_ERROR;
+		return rh_is_field_char(ch) ? ST_TRAILER_VALUE : ST_ERROR;
 	case ST_TRAILER_LF:
 		return ch == '\n' ? ST_TRAILER : ST_ERROR;
 	case ST_FINAL_LF:

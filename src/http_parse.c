@@ -1,22 +1,9 @@
 #include "http_parse.h"
 
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 
-/* tchar of RFC 9110 5.6.2 */
-static bool is_tchar(unsigned char c)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr(extra, c));
-}
-
-/* field-value characters: VCHAR, obs-text, SP, HTAB */
-static bool is_field_char(unsigned char c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
+#include "http_chars.h"
 
 /* Case-insensitive comparison of S with the NUL-terminated LIT. */
 static bool str_eq_ci(struct rh_str s, const char *lit)
@@ -248,16 +235,14 @@ static bool add_line(struct rh_list *l, struct rh_str value)
 /* RFC 3986 3.4: query = *( pchar / "/" / "?" ), with whole escapes. */
 static bool valid_query(struct rh_str q)
 {
-	static const char allowed[] = "-._~!$&'()*+,;=:@/?";
-
 	for (size_t i = 0; i < q.len; i++) {
 		unsigned char c = q.p[i];
+
 		if (c == '%') {
-			if (i + 2 >= q.len || !isxdigit((unsigned char)q.p[i + 1]) ||
-			    !isxdigit((unsigned char)q.p[i + 2]))
+			if (i + 2 >= q.len || rh_hexval(q.p[i + 1]) < 0 || rh_hexval(q.p[i + 2]) < 0)
 				return false;
 			i += 2;
-		} else if (!isalnum(c) && !strchr(allowed, c)) {
+		} else if (!rh_is_pchar(c) && c != '/' && c != '?') {
 			return false;
 		}
 	}
@@ -300,7 +285,7 @@ static int parse_request_line(const char *p, size_t len, struct rh_request *req)
 	const char *end = p + len, *sp1, *sp2;
 	int rc;
 
-	for (sp1 = p; sp1 < end && is_tchar(*sp1); sp1++)
+	for (sp1 = p; sp1 < end && rh_is_tchar(*sp1); sp1++)
 		;
 	if (sp1 == p || sp1 == end || *sp1 != ' ')
 		return -400;
@@ -363,7 +348,7 @@ static int line_too_long(const char *p, size_t len)
 {
 	size_t i = 0;
 
-	while (i < len && is_tchar(p[i]))
+	while (i < len && rh_is_tchar(p[i]))
 		i++;
 	return i > 0 && i < len && p[i] == ' ' ? -414 : -400;
 }
@@ -393,7 +378,7 @@ static void parse_transfer_encoding(struct rh_str v, struct te_state *te)
 		if (!el.len) /* RFC 9110 5.6.1: empty list elements are allowed */
 			continue;
 		any = true;
-		while (n < el.len && is_tchar(el.p[n]))
+		while (n < el.len && rh_is_tchar(el.p[n]))
 			n++;
 		if (!n || (n < el.len && el.p[n] != ' ' && el.p[n] != '\t' && el.p[n] != ';'))
 			te->bad = true;
@@ -491,13 +476,13 @@ static ssize_t parse(const char *buf, size_t len, size_t max_head, struct rh_req
 			return -400;
 		if (eol - 1 == p) /* the empty line ending the head */
 			break;
-		for (colon = p; colon < eol - 1 && is_tchar(*colon); colon++)
+		for (colon = p; colon < eol - 1 && rh_is_tchar(*colon); colon++)
 			;
 		if (colon == p || *colon != ':') /* also rejects obs-fold and " :" */
 			return -400;
 		name = (struct rh_str){ p, colon - p };
 		for (const char *c = colon + 1; c < eol - 1; c++)
-			if (!is_field_char(*c))
+			if (!rh_is_field_char(*c))
 				return -400;
 		value = trim_ows(colon + 1, eol - 1 - (colon + 1));
 

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_chars.h"
+
 static const char *const coding_names[RH_CODING_COUNT] = { "identity", "br", "zstd", "gzip" };
 static const char *const coding_suffixes[RH_CODING_COUNT] = { "", ".br", ".zst", ".gz" };
 
@@ -34,12 +36,6 @@ bool rh_sidecar_fresh(const struct stat *file, const struct stat *sidecar)
 	return sidecar->st_mtim.tv_nsec >= file->st_mtim.tv_nsec;
 }
 
-static bool is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 static bool is_ows(char c)
 {
 	return c == ' ' || c == '\t';
@@ -54,7 +50,7 @@ static const char *skip_ows(const char *p, const char *end)
 
 static const char *skip_token(const char *p, const char *end)
 {
-	while (p < end && is_tchar((unsigned char)*p))
+	while (p < end && rh_is_tchar((unsigned char)*p))
 		p++;
 	return p;
 }

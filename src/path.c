@@ -3,21 +3,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* pchar without pct-encoded (RFC 3986 3.3): unreserved, sub-delims, ':', '@' */
-static bool is_pchar(unsigned char c)
-{
-	static const char extra[] = "-._~!$&'()*+,;=:@";
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c && strchr(extra, c));
-}
+#include "http_chars.h"
 
 /* A decoded byte that may be part of a name. */
 static bool name_byte_ok(unsigned char c)
@@ -34,13 +20,13 @@ static int decode_segment(const char *enc, size_t len, char *out, size_t cap, si
 		if (c == '%') {
 			int hi, lo;
 
-			if (len - i < 3 || (hi = hexval(enc[i + 1])) < 0 || (lo = hexval(enc[i + 2])) < 0)
+			if (len - i < 3 || (hi = rh_hexval(enc[i + 1])) < 0 || (lo = rh_hexval(enc[i + 2])) < 0)
 				return -400;
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;
 			if (!name_byte_ok(c))
 				return -400;
-		} else if (!is_pchar(c)) {
+		} else if (!rh_is_pchar(c)) {
 			return -400;
 		}
 		if (*n + 1 >= cap)
@@ -100,7 +86,7 @@ size_t rh_path_encode(const char *path, size_t len, char *out, size_t cap)
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = path[i];
 
-		if (is_pchar(c) || c == '/') {
+		if (rh_is_pchar(c) || c == '/') {
 			if (n + 1 >= cap)
 				return 0;
 			out[n++] = (char)c;

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_chars.h"
+
 static bool fail(char *msg, size_t msglen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -131,14 +133,6 @@ bool rh_glob_match(const struct rh_glob *g, const char *path, size_t len)
 	return path_match(g->pat, g->len, path, len);
 }
 
-/* Header lines */
-
-static bool is_tchar(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-	       (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 /* Fields the server frames the response with, or sends once itself: a
  * second line of them would contradict the first. */
 static const char *const managed[] = {
@@ -160,7 +154,7 @@ bool rh_header_line_parse(struct rh_header_line *h, const char *text, char *msg,
 	if (!name_len)
 		return fail(msg, msglen, "\"%s\" has no header name", text);
 	for (size_t i = 0; i < name_len; i++)
-		if (!is_tchar((unsigned char)text[i]))
+		if (!rh_is_tchar((unsigned char)text[i]))
 			return fail(msg, msglen, "\"%.*s\" is not a valid header name", (int)name_len,
 				    text);
 	for (size_t i = 0; i < sizeof managed / sizeof *managed; i++)

@@ -1,0 +1,41 @@
+/* Character classes of HTTP (RFC 9110 5.5, 5.6.2) and URIs (RFC 3986 2,
+ * 3.3): one definition for every parser. */
+#ifndef RH_HTTP_CHARS_H
+#define RH_HTTP_CHARS_H
+
+#include <stdbool.h>
+#include <string.h>
+
+static inline bool rh_is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* tchar: the bytes of a token */
+static inline bool rh_is_tchar(unsigned char c)
+{
+	return rh_is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* field-value bytes: VCHAR, obs-text, SP, HTAB */
+static inline bool rh_is_field_char(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* pchar without pct-encoded: unreserved, sub-delims, ':', '@' */
+static inline bool rh_is_pchar(unsigned char c)
+{
+	return rh_is_alnum(c) || (c && strchr("-._~!$&'()*+,;=:@", c));
+}
+
+/* A hexadecimal digit's value, or -1. */
+static inline int rh_hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+#endif

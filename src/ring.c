@@ -265,9 +265,11 @@ static void on_wake(struct rh_ring *r)
 	struct rh_site *next = atomic_exchange(&r->next_site, NULL);
 
 	if (next) {
+		/* a reopened access log keeps the configuration, and so the cache */
+		if (next->cfg != r->site->cfg)
+			rh_file_cache_flush(&r->files);
 		rh_site_put(r->site);
 		r->site = next;
-		rh_file_cache_flush(&r->files);
 	}
 	if (atomic_load(&r->srv->stopping) && !r->stopping)
 		start_stopping(r);

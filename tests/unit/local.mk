@@ -13,6 +13,7 @@ unit_tests = \
 	tests/unit/test_config \
 	tests/unit/test_file \
 	tests/unit/test_handler \
+	tests/unit/test_http_resp \
 	tests/unit/test_rules \
 	tests/unit/test_negotiate \
 	tests/unit/test_vhost \
@@ -31,6 +32,7 @@ tests_unit_test_mime_LDADD = $(RH_LIBS)
 tests_unit_test_config_LDADD = $(RH_LIBS)
 tests_unit_test_file_LDADD = $(RH_LIBS)
 tests_unit_test_handler_LDADD = $(RH_LIBS)
+tests_unit_test_http_resp_LDADD = $(RH_LIBS)
 tests_unit_test_rules_LDADD = $(RH_LIBS)
 tests_unit_test_negotiate_LDADD = $(RH_LIBS)
 tests_unit_test_vhost_LDADD = $(RH_LIBS)

@@ -14,7 +14,8 @@ integration_tests = \
 	tests/integration/test_config.py \
 	tests/integration/test_systemd.py \
 	tests/integration/test_crowd.py \
-	tests/integration/test_ops.py
+	tests/integration/test_ops.py \
+	tests/integration/test_faults.py
 
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) \

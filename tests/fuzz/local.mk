@@ -28,6 +28,7 @@ fuzz_corpus = \
 	tests/fuzz/corpus-config/default \
 	tests/fuzz/corpus-config/limits \
 	tests/fuzz/corpus-config/minimal \
+	tests/fuzz/corpus-config/newline-in-value \
 	tests/fuzz/corpus-config/rules \
 	tests/fuzz/corpus-config/sites
 check_PROGRAMS += tests/fuzz/replay tests/fuzz/replay-path tests/fuzz/replay-config
@@ -38,7 +39,7 @@ tests_fuzz_replay_path_LDADD = $(RH_LIBS)
 tests_fuzz_replay_config_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_config.c
 tests_fuzz_replay_config_LDADD = $(RH_LIBS)
 TESTS += tests/fuzz/replay-corpus
-EXTRA_DIST += tests/fuzz/replay-corpus tests/fuzz/run-fuzz $(fuzz_corpus)
+EXTRA_DIST += tests/fuzz/replay-corpus tests/fuzz/run-fuzz tests/fuzz/lsan.supp $(fuzz_corpus)
 
 # Each target is its own fuzz_*.c linked with the server's library, whose
 # sources are automake's list (src_librh_a_SOURCES), compiled once here

@@ -28,7 +28,7 @@ from collections import Counter
 
 import pytest
 
-from rhtest import (Client, Crowd, Journal, Notify, base_settings, descriptor_count,
+from rhtest import (Client, Crowd, Journal, Notify, base_settings,
                     ipv6_loopback, new_limited, open_server_conns, raise_nofile, req, sha,
                     wait_until, write_files)
 

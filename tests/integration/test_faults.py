@@ -7,8 +7,9 @@ flight; 2,000 connections that trickle a header byte at a time; and
 max_connections_per_ip.
 
 After each fault the server still answers with the exact bytes, its
-connections (the /proc TCP table) and its descriptors (/proc/PID/fd, spare
-splice pipes aside) return to their quiet count, and what the test can
+connections (the /proc TCP table) and its descriptors (/proc/PID/fd; the
+spare splice pipes and the file cache's descriptors are bounded apart)
+return to their quiet count, and what the test can
 count (responses, bytes, journal entries and drops) adds up. No timing is
 asserted beyond generous deadlines; every wait polls."""
 

@@ -1,8 +1,10 @@
 # The fuzz targets: the request parser (with what is derived from a parsed
-# request, and the chunked-body decoder) and path normalization. `make
-# check` replays their seed corpora through them (with any compiler); `make
-# fuzz` builds them with clang's libFuzzer and runs each for FUZZ_SECONDS
-# (default 60) on a copy of its corpus.
+# request, and the chunked-body decoder), path normalization and the
+# configuration loader (libconfig text -> a configuration or one line of
+# error). `make check` replays their seed corpora through them (with any
+# compiler); `make fuzz` builds them with clang's libFuzzer and runs each
+# for FUZZ_SECONDS (default 60) on a copy of its corpus, FUZZ_JOBS (default
+# 2) at a time, and ends with "fuzz: N passed, N failed".
 fuzz_corpus = \
 	tests/fuzz/corpus/absolute \
 	tests/fuzz/corpus/absolute-no-path \
@@ -19,31 +21,63 @@ fuzz_corpus = \
 	tests/fuzz/corpus-path/encoded-dots \
 	tests/fuzz/corpus-path/escapes \
 	tests/fuzz/corpus-path/slashes \
-	tests/fuzz/corpus-path/trailing
-check_PROGRAMS += tests/fuzz/replay tests/fuzz/replay-path
+	tests/fuzz/corpus-path/trailing \
+	tests/fuzz/corpus-config/bad-key \
+	tests/fuzz/corpus-config/bad-syntax \
+	tests/fuzz/corpus-config/bad-value \
+	tests/fuzz/corpus-config/default \
+	tests/fuzz/corpus-config/limits \
+	tests/fuzz/corpus-config/minimal \
+	tests/fuzz/corpus-config/newline-in-value \
+	tests/fuzz/corpus-config/rules \
+	tests/fuzz/corpus-config/sites
+check_PROGRAMS += tests/fuzz/replay tests/fuzz/replay-path tests/fuzz/replay-config
 tests_fuzz_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_http_parse.c
 tests_fuzz_replay_LDADD = $(RH_LIBS)
 tests_fuzz_replay_path_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_path.c
 tests_fuzz_replay_path_LDADD = $(RH_LIBS)
+tests_fuzz_replay_config_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_config.c
+tests_fuzz_replay_config_LDADD = $(RH_LIBS)
 TESTS += tests/fuzz/replay-corpus
-EXTRA_DIST += tests/fuzz/replay-corpus $(fuzz_corpus)
+EXTRA_DIST += tests/fuzz/replay-corpus tests/fuzz/run-fuzz tests/fuzz/lsan.supp $(fuzz_corpus)
 
+# Each target is its own fuzz_*.c linked with the server's library, whose
+# sources are automake's list (src_librh_a_SOURCES), compiled once here
+# with libFuzzer's coverage and the sanitizers.
+fuzz_targets = fuzz_http_parse:corpus fuzz_path:corpus-path fuzz_config:corpus-config
 FUZZ_SECONDS = 60
-FUZZ_CC = clang -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(DEFS) -I$(srcdir)/src
-fuzz:
-	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
-	$(FUZZ_CC) $(srcdir)/tests/fuzz/fuzz_http_parse.c $(srcdir)/src/http_parse.c \
-		$(srcdir)/src/http_cond.c $(srcdir)/src/http_date.c $(srcdir)/src/http_chunked.c \
-		$(srcdir)/src/path.c -o tests/fuzz/fuzz_http_parse
-	$(FUZZ_CC) $(srcdir)/tests/fuzz/fuzz_path.c $(srcdir)/src/path.c -o tests/fuzz/fuzz_path
-	rm -rf tests/fuzz/work tests/fuzz/work-path && mkdir -p tests/fuzz/work tests/fuzz/work-path
-	cp $(srcdir)/tests/fuzz/corpus/* tests/fuzz/work/
-	cp $(srcdir)/tests/fuzz/corpus-path/* tests/fuzz/work-path/
-	tests/fuzz/fuzz_http_parse -max_total_time=$(FUZZ_SECONDS) tests/fuzz/work
-	tests/fuzz/fuzz_path -max_total_time=$(FUZZ_SECONDS) tests/fuzz/work-path
-.PHONY: fuzz
-CLEANFILES += tests/fuzz/fuzz_http_parse tests/fuzz/fuzz_path
+FUZZ_JOBS = 2
+FUZZ_CLANG = clang
+FUZZ_SAN = address,undefined
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-sanitize-recover=undefined $(DEFS) $(DEFAULT_INCLUDES) \
+	-I$(srcdir)/src -DSYSCONFDIR='"$(sysconfdir)"' $(URING_CFLAGS) $(CONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
+FUZZ_LIBS = $(URING_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS)
+fuzz-build:
+	@command -v $(FUZZ_CLANG) >/dev/null || { echo "make fuzz needs clang and its libFuzzer" \
+		"(apt-get install clang libclang-rt-14-dev)"; exit 1; }
+	@rm -rf tests/fuzz/lib && mkdir -p tests/fuzz/lib
+	@echo "  FUZZCC   src_librh_a_SOURCES"; n=0; \
+	for s in $(src_librh_a_SOURCES); do \
+		case $$s in *.c) ;; *) continue ;; esac; \
+		$(FUZZ_CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) -c $(srcdir)/$$s \
+			-o tests/fuzz/lib/`basename $$s .c`.o & \
+		n=$$((n + 1)); [ $$((n % $(FUZZ_JOBS))) -ne 0 ] || wait; \
+	done; wait; \
+	for s in $(src_librh_a_SOURCES); do \
+		case $$s in *.c) test -f tests/fuzz/lib/`basename $$s .c`.o || exit 1 ;; esac; \
+	done
+	@rm -f tests/fuzz/lib/librh-fuzz.a && $(AR) cr tests/fuzz/lib/librh-fuzz.a tests/fuzz/lib/*.o
+	@for t in $(fuzz_targets); do \
+		t=$${t%%:*}; echo "  FUZZLD   tests/fuzz/$$t"; \
+		$(FUZZ_CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) $(srcdir)/tests/fuzz/$$t.c \
+			tests/fuzz/lib/librh-fuzz.a $(FUZZ_LIBS) -o tests/fuzz/$$t || exit 1; \
+	done
+fuzz: fuzz-build
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
+		$(SHELL) $(srcdir)/tests/fuzz/run-fuzz $(srcdir)/tests/fuzz tests/fuzz $(fuzz_targets)
+.PHONY: fuzz fuzz-build
+CLEANFILES += tests/fuzz/fuzz_http_parse tests/fuzz/fuzz_path tests/fuzz/fuzz_config
 clean-local: clean-fuzz
 clean-fuzz:
-	rm -rf tests/fuzz/work tests/fuzz/work-path
+	rm -rf tests/fuzz/lib tests/fuzz/work-*
 .PHONY: clean-fuzz

@@ -196,6 +196,10 @@ enum rh_tx_status rh_tx_sent(struct rh_ring *r, struct rh_conn *c, int res)
 	struct rh_tx *t = &c->x->f.tx;
 	uint32_t n = res, head = t->head_len - t->head_sent;
 
+	/* io_uring hands a full socket back as -EAGAIN in some states (a
+	 * client that has half-closed): wait for room on the ring */
+	if (res == -EAGAIN)
+		return wait_writable(r, c);
 	if (res <= 0)
 		return RH_TX_CLOSED;
 	t->bytes_sent += n;
@@ -231,7 +235,9 @@ enum rh_tx_status rh_tx_writable(struct rh_ring *r, struct rh_conn *c, int res)
 {
 	if (res < 0)
 		return RH_TX_CLOSED;
-	return push_sendfile(r, c);
+	if (c->x->f.tx.mode == RH_TX_SENDFILE)
+		return push_sendfile(r, c);
+	return send_pending(r, c, NULL);
 }
 
 void rh_tx_end(struct rh_ring *r, struct rh_tx *t)

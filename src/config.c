@@ -367,6 +367,25 @@ static bool check_keys(struct loader *ld, const config_t *lc, const struct rh_co
 	return false;
 }
 
+/* An error is one line: the control bytes a value may bring into it (a
+ * newline in a string) become \xHH, so that it cannot pose as another
+ * line of the log. */
+static void one_line(char *err, size_t errlen)
+{
+	char copy[1024];
+	size_t n = 0;
+
+	for (const char *p = err; *p && n + 5 < sizeof copy; p++) {
+		unsigned char c = *p;
+		if (c < 0x20 || c == 0x7f)
+			n += snprintf(copy + n, sizeof copy - n, "\\x%02X", c);
+		else
+			copy[n++] = c;
+	}
+	copy[n] = '\0';
+	snprintf(err, errlen, "%s", copy);
+}
+
 struct rh_config *rh_config_load(const char *path, const struct rh_config_overrides *ov,
 				 char *err, size_t errlen)
 {
@@ -413,6 +432,7 @@ struct rh_config *rh_config_load(const char *path, const struct rh_config_overri
 	config_destroy(&lc);
 	if (!ok) {
 		rh_config_free(cfg);
+		one_line(err, errlen);
 		return NULL;
 	}
 	return cfg;

@@ -78,14 +78,23 @@ static int open_regular(int root_fd, const char *path, int *fd, struct stat *st)
 	return 200;
 }
 
-/* Resolves PATH (decoded, starting with '/') to a regular file, trying the
- * index files for a directory path ending in '/'; *NAME is then the index
- * file's name, whose extension gives the media type. */
-static int resolve(const struct rh_site *site, unsigned idx, const char *path, size_t len,
-		   int *fd, struct stat *st, const char **name)
+/* Site IDX's document root, opened for one look-up: by its path each time,
+ * so that a root renamed away (or a symbolic link swapped to a new
+ * release) is followed at once, as nginx follows it. */
+static int open_root(const struct rh_site *site, unsigned idx)
 {
-	const struct rh_site_conf *sc = &site->cfg->sites->site[idx];
-	int root_fd = site->root_fds[idx];
+	int fd = open(site->cfg->sites->site[idx].document_root,
+		      O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/* Resolves PATH (normalized, starting with '/') under ROOT_FD to a regular
+ * file, trying SC's index files for a directory path ending in '/'; *NAME
+ * is then the index file's name, whose extension gives the media type. */
+static int resolve_in(int root_fd, const struct rh_site_conf *sc, const char *path, size_t len,
+		      int *fd, struct stat *st, const char **name)
+{
 	char full[PATH_MAX_LEN];
 	int status, dir_status;
 
@@ -110,6 +119,20 @@ static int resolve(const struct rh_site *site, unsigned idx, const char *path, s
 		*fd = -1;
 	}
 	return dir_status == 301 ? RH_FILE_NO_INDEX : dir_status == 200 ? 404 : dir_status;
+}
+
+static int resolve(const struct rh_site *site, unsigned idx, const char *path, size_t len,
+		   int *fd, struct stat *st, const char **name)
+{
+	int root_fd = open_root(site, idx), status;
+
+	*fd = -1;
+	*name = path;
+	if (root_fd < 0)
+		return status_of_errno(-root_fd);
+	status = resolve_in(root_fd, &site->cfg->sites->site[idx], path, len, fd, st, name);
+	close(root_fd);
+	return status;
 }
 
 static uint32_t hash_path(const char *p, size_t len)
@@ -321,7 +344,12 @@ hit:
 
 int rh_file_open_dir(const struct rh_site *site, unsigned idx, const char *path, struct stat *st)
 {
-	int fd = open_beneath(site->root_fds[idx], path, O_DIRECTORY);
+	int root_fd = open_root(site, idx), fd;
+
+	if (root_fd < 0)
+		return root_fd;
+	fd = open_beneath(root_fd, path, O_DIRECTORY);
+	close(root_fd);
 
 	if (fd >= 0 && fstat(fd, st) < 0) {
 		close(fd);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -15,7 +16,6 @@
 struct rh_site_core {
 	atomic_uint refs;
 	struct rh_config *cfg;
-	int *root_fds; /* one per cfg->sites->site[] */
 	struct rh_mime *mime;
 };
 
@@ -23,10 +23,6 @@ static void core_put(struct rh_site_core *c)
 {
 	if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	for (size_t i = 0; c->root_fds && i < c->cfg->sites->n_site; i++)
-		if (c->root_fds[i] >= 0)
-			close(c->root_fds[i]);
-	free(c->root_fds);
 	rh_mime_free(c->mime);
 	rh_config_free(c->cfg);
 	free(c);
@@ -41,11 +37,14 @@ static void warn_missing_pages(const struct rh_site_core *c)
 	for (size_t i = 0; i < sites->n_site; i++) {
 		const struct rh_site_conf *sc = &sites->site[i];
 
-		for (size_t k = 0; k < sc->n_error_pages; k++)
-			if (faccessat(c->root_fds[i], sc->error_pages[k].page + 1, R_OK, 0) < 0)
-				rh_warn("error_pages: %s%s: %s; status %u gets the built-in page",
-					sc->document_root, sc->error_pages[k].page, strerror(errno),
-					sc->error_pages[k].status);
+		for (size_t k = 0; k < sc->n_error_pages; k++) {
+			char page[4096];
+
+			snprintf(page, sizeof page, "%s%s", sc->document_root, sc->error_pages[k].page);
+			if (access(page, R_OK) < 0)
+				rh_warn("error_pages: %s: %s; status %u gets the built-in page", page,
+					strerror(errno), sc->error_pages[k].status);
+		}
 	}
 }
 
@@ -60,18 +59,15 @@ static struct rh_site_core *core_new(struct rh_config *cfg, char *err, size_t er
 	}
 	atomic_init(&c->refs, 1);
 	c->cfg = cfg;
-	c->root_fds = malloc(cfg->sites->n_site * sizeof *c->root_fds);
-	if (!c->root_fds) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
-	}
-	for (size_t i = 0; i < cfg->sites->n_site; i++)
-		c->root_fds[i] = -1;
+	/* the roots are opened by their paths at each look-up (file.c); that
+	 * they exist is checked once, here */
 	for (size_t i = 0; i < cfg->sites->n_site; i++) {
 		const char *root = cfg->sites->site[i].document_root;
-		c->root_fds[i] = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (c->root_fds[i] < 0) {
-			snprintf(err, errlen, "document_root %s: %s", root, strerror(errno));
+		struct stat st;
+		int e = stat(root, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+
+		if (e) {
+			snprintf(err, errlen, "document_root %s: %s", root, strerror(e));
 			goto fail;
 		}
 	}
@@ -104,7 +100,6 @@ static struct rh_site *site_on(struct rh_site_core *core, char *err, size_t errl
 	atomic_init(&s->refs, 1);
 	s->core = core;
 	s->cfg = core->cfg;
-	s->root_fds = core->root_fds;
 	s->mime = core->mime;
 	s->access_fd = -1;
 	s->access_journal = !strcmp(cfg->access_log, "journal");

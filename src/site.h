@@ -1,6 +1,6 @@
 /* What a reload replaces: the configuration snapshot and what is derived
- * from it (each site's document root descriptor, media types, access
- * log). Shared by the rings and freed when the last of them lets go. */
+ * from it (media types, access log). Shared by the rings and freed when
+ * the last of them lets go. */
 #ifndef RH_SITE_H
 #define RH_SITE_H
 
@@ -16,11 +16,10 @@ struct rh_site_core;
 struct rh_site {
 	atomic_uint refs;
 	struct rh_config *cfg;
-	int *root_fds; /* one per cfg->sites->site[] */
 	struct rh_mime *mime;
 	int access_fd; /* access_log file, or -1 */
 	bool access_journal;
-	struct rh_site_core *core; /* owns cfg, root_fds and mime */
+	struct rh_site_core *core; /* owns cfg and mime */
 };
 
 /* Takes ownership of CFG (also on failure). NULL with a message in ERR. */

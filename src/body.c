@@ -102,8 +102,14 @@ void rh_multipart_init(struct rh_multipart *m, const struct rh_ranges *ranges,
 	m->size = size;
 }
 
+/* A part's head: "\r\n--" boundary "\r\nContent-Type: " type
+ * "\r\nContent-Range: bytes " three numbers "\r\n\r\n" always fits. */
+_Static_assert(RH_PART_HEAD_MAX >= RH_BOUNDARY_MAX + sizeof(((struct rh_multipart *)0)->type) +
+					  3 * 20 + 64,
+	       "a part's head must fit RH_PART_HEAD_MAX");
+
 /* After a part's bytes: the next part's head and bytes, or the tail.
- * False when there is nothing more, or a head does not fit. */
+ * False when there is nothing more. */
 static bool next_part(struct rh_tx *t)
 {
 	struct rh_multipart *m = t->parts;
@@ -125,7 +131,7 @@ static bool next_part(struct rh_tx *t)
 	t->head = m->head;
 	t->head_len = n;
 	t->head_sent = 0;
-	return n > 0;
+	return true;
 }
 
 /* What is left of the head, then the file, straight from the ring's

@@ -24,7 +24,7 @@ enum rh_tx_mode { RH_TX_MEMORY, RH_TX_READ, RH_TX_SENDFILE };
 
 /* A multipart/byteranges body: each part's head is made when its turn
  * comes, its bytes go by sendfile, and the tail ends it. */
-#define RH_PART_HEAD_MAX 512
+#define RH_PART_HEAD_MAX 640
 struct rh_multipart {
 	struct rh_ranges ranges;
 	unsigned next; /* the part whose head goes next; ranges.n: the tail */

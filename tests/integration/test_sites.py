@@ -1407,7 +1407,7 @@ def test_access_log_names_site(servers, roots, tmp_path):
 
 def test_journal_access_log_site_field(servers, roots, tmp_path):
     """Under journald an access log entry carries SITE= with the site's
-    name (the issue: "under journald a SITE= field")."""
+    name."""
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         pytest.skip("the stand-in journal needs root and unshare (util-linux)")
     s = base_settings(roots["default"])

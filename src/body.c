@@ -230,9 +230,8 @@ enum rh_tx_status rh_tx_sent(struct rh_ring *r, struct rh_conn *c, int res)
 	return t->left ? next_chunk(r, c) : RH_TX_DONE;
 }
 
-enum rh_tx_status rh_tx_read(struct rh_ring *r, struct rh_conn *c, int res)
+enum rh_tx_status rh_tx_read(struct rh_conn *c, int res)
 {
-	(void)r;
 	/* success: the linked send carries the bytes on */
 	return res == (int)c->x->f.tx.read_len ? RH_TX_BUSY : RH_TX_SHORT_FILE;
 }

@@ -65,7 +65,7 @@ enum rh_tx_status rh_tx_start(struct rh_ring *r, struct rh_conn *c);
 /* Pooled buffer BUF is the connection's now. */
 enum rh_tx_status rh_tx_resume(struct rh_ring *r, struct rh_conn *c, uint32_t buf);
 enum rh_tx_status rh_tx_sent(struct rh_ring *r, struct rh_conn *c, int res);
-enum rh_tx_status rh_tx_read(struct rh_ring *r, struct rh_conn *c, int res);
+enum rh_tx_status rh_tx_read(struct rh_conn *c, int res);
 enum rh_tx_status rh_tx_writable(struct rh_ring *r, struct rh_conn *c, int res);
 /* The response is over: gives back what it holds. */
 void rh_tx_end(struct rh_ring *r, struct rh_tx *tx);

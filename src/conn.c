@@ -27,7 +27,6 @@ int rh_conns_init(struct rh_conn_slab *s, uint32_t cap)
 		s->slots = NULL;
 		return -errno;
 	}
-	s->cap = cap;
 	s->hw = 0;
 	s->free = RH_NO_CONN;
 	s->buf_waiters = s->recv_waiters = (struct rh_connq){ RH_NO_CONN, RH_NO_CONN };
@@ -453,6 +452,7 @@ static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flag
 {
 	uint32_t bid = flags >> IORING_CQE_BUFFER_SHIFT;
 	size_t len = res;
+	bool incomplete = false;
 	const char *data;
 
 	if (flags & IORING_CQE_F_BUFFER)
@@ -483,7 +483,9 @@ static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flag
 		size_t used = take_request(r, c, data, len);
 		data += used;
 		len -= used;
-		if (!used) /* header_timeout counts from a head's first byte, not from each */
+		/* header_timeout counts from a head's first byte, not from each */
+		incomplete = !used;
+		if (incomplete)
 			c->deadline = r->now + cfg(r)->header_timeout;
 	}
 	/* what is left begins the next request, unless the connection is ending */
@@ -494,7 +496,9 @@ static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flag
 		return;
 	}
 	rh_bufpool_release(&r->bufs, bid);
-	if (c->phase == RH_CONN_READING)
+	if (incomplete) /* parsed once already: read on */
+		read_more(r, c);
+	else if (c->phase == RH_CONN_READING)
 		conn_process(r, c);
 	else if (c->phase == RH_CONN_READING_BODY)
 		arm_recv(r, c, r->bufs.size);
@@ -513,7 +517,7 @@ static void on_send(struct rh_ring *r, struct rh_conn *c, int res)
 static void on_read(struct rh_ring *r, struct rh_conn *c, int res)
 {
 	if (c->phase != RH_CONN_CLOSING)
-		after_tx(r, c, rh_tx_read(r, c, res), res, c->x->f.tx.bytes_sent);
+		after_tx(r, c, rh_tx_read(c, res), res, c->x->f.tx.bytes_sent);
 }
 
 static void on_poll(struct rh_ring *r, struct rh_conn *c, int res)

@@ -90,7 +90,7 @@ static inline bool rh_connq_empty(const struct rh_connq *q)
 struct rh_conn_slab {
 	struct rh_conn *slots; /* mapped, not touched: a slot costs memory once used */
 	size_t bytes;
-	uint32_t cap, hw, free;
+	uint32_t hw, free; /* slots ever used; the first free one */
 	struct rh_connq buf_waiters;  /* responses waiting for a pooled buffer */
 	struct rh_connq recv_waiters; /* receives waiting for the provided ring */
 };

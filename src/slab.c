@@ -38,7 +38,6 @@ static int grow(struct rh_slab *s)
 		*(void **)obj = s->free;
 		s->free = obj;
 	}
-	s->total += OBJECTS_PER_BLOCK;
 	return 0;
 }
 
@@ -50,7 +49,6 @@ void *rh_slab_get(struct rh_slab *s)
 		return NULL;
 	obj = s->free;
 	s->free = *(void **)obj;
-	s->in_use++;
 	return obj;
 }
 
@@ -58,5 +56,4 @@ void rh_slab_put(struct rh_slab *s, void *obj)
 {
 	*(void **)obj = s->free;
 	s->free = obj;
-	s->in_use--;
 }

@@ -11,7 +11,6 @@ struct rh_slab {
 	void *free;	  /* free objects, linked through their first word */
 	void **blocks;	  /* every block allocated, for destroy */
 	size_t n_blocks, cap_blocks;
-	size_t in_use, total;
 };
 
 void rh_slab_init(struct rh_slab *s, size_t size);

@@ -1,14 +1,14 @@
 #include "body.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <liburing.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/sendfile.h>
 
-#include "conn.h"
+#include "bufpool.h"
 #include "file.h"
-#include "ring.h"
+#include "pagecache.h"
+#include "slab.h"
 #include "sq.h"
 
 #define PAGE 4096
@@ -16,90 +16,36 @@
  * get their turn (it then waits for POLLOUT, which fires at once). */
 #define SENDFILE_TURN (256u << 10)
 
-static enum rh_tx_status submit(struct rh_conn *c, struct io_uring_sqe *sqe, enum rh_op op)
+void rh_tx_memory(struct rh_tx *t, const char *head, uint32_t len, const char *mem,
+		  uint64_t mem_len)
 {
-	io_uring_sqe_set_data64(sqe, rh_conn_ud(c, op));
-	c->pending++;
-	return RH_TX_BUSY;
+	*t = (struct rh_tx){ .mode = RH_TX_MEMORY, .head = head, .head_len = len, .mem = mem,
+			     .left = mem_len, .buf = -1 };
 }
 
-/* What is left of the head, then of the body in memory or in the pooled
- * buffer, in one SENDMSG. */
-static enum rh_tx_status send_pending(struct rh_ring *r, struct rh_conn *c, struct io_uring_sqe *sqe)
+void rh_tx_file(struct rh_tx *t, const char *head, uint32_t len, struct rh_file *f, uint64_t off,
+		uint64_t n, bool reads_only)
 {
-	struct rh_tx *t = &c->x->f.tx;
-	size_t n = 0;
-	bool more;
-
-	if (!sqe && !(sqe = rh_sq_get(&r->uring, 1)))
-		return RH_TX_CLOSED;
-	if (t->head_sent < t->head_len)
-		t->iov[n++] = (struct iovec){ (char *)t->head + t->head_sent, t->head_len - t->head_sent };
-	if (t->mode == RH_TX_MEMORY && t->left)
-		t->iov[n++] = (struct iovec){ (char *)t->mem, t->left };
-	else if (t->mode == RH_TX_READ && t->buf >= 0)
-		t->iov[n++] = (struct iovec){ rh_buf(&r->bufs, t->buf) + t->buf_sent,
-					      t->buf_len - t->buf_sent };
-	t->msg = (struct msghdr){ .msg_iov = t->iov, .msg_iovlen = n };
-	more = t->mode == RH_TX_READ && t->left; /* more chunks follow this send */
-	io_uring_prep_sendmsg(sqe, c->fd, &t->msg, MSG_NOSIGNAL | (more ? MSG_MORE : 0));
-	return submit(c, sqe, RH_OP_SEND);
+	*t = (struct rh_tx){ .mode = RH_TX_FILE, .reads_only = reads_only, .head = head,
+			     .head_len = len, .file = f, .off = off, .left = n, .buf = -1 };
 }
 
-/* The next chunk of the file into buffer BUF, linked to its send: one
- * submission. A short read (the file shrank) cancels the send. */
-static enum rh_tx_status read_chunk(struct rh_ring *r, struct rh_conn *c, uint32_t buf)
+bool rh_tx_multipart(const struct rh_body_env *env, struct rh_tx *t, const char *head,
+		     uint32_t len, struct rh_file *f, const struct rh_ranges *ranges,
+		     const char *boundary, const char *type, bool reads_only)
 {
-	struct rh_tx *t = &c->x->f.tx;
-	/* whole pages of the file: unaligned reads and sends cost far more
-	 * (measured: 15 KiB chunks took about twice the CPU of 16 KiB ones) */
-	size_t chunk = (r->bufs.size & ~(size_t)(PAGE - 1)) - (t->off & (PAGE - 1));
-	uint32_t len = t->left < chunk ? t->left : chunk;
-	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 2);
-	char *dst = rh_buf(&r->bufs, buf);
+	struct rh_multipart *m = rh_slab_get(env->multiparts);
 
-	t->buf = buf;
-	if (!sqe)
-		return RH_TX_CLOSED;
-	if (r->fixed_buffers)
-		io_uring_prep_read_fixed(sqe, t->fd, dst, len, t->off, 0);
-	else
-		io_uring_prep_read(sqe, t->fd, dst, len, t->off);
-	sqe->flags |= IOSQE_IO_LINK;
-	submit(c, sqe, RH_OP_READ);
-	t->read_len = t->buf_len = len;
-	t->buf_sent = 0;
-	t->off += len;
-	t->left -= len;
-	return send_pending(r, c, io_uring_get_sqe(&r->uring));
-}
-
-/* A pooled buffer for the next chunk, unless others wait for one first. */
-static enum rh_tx_status next_chunk(struct rh_ring *r, struct rh_conn *c)
-{
-	int buf = rh_connq_empty(&r->conns.buf_waiters) ? rh_bufpool_take(&r->bufs) : -1;
-
-	return buf < 0 ? RH_TX_NEED_BUF : read_chunk(r, c, buf);
-}
-
-static enum rh_tx_status wait_writable(struct rh_ring *r, struct rh_conn *c)
-{
-	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 1);
-
-	if (!sqe)
-		return RH_TX_CLOSED;
-	io_uring_prep_poll_add(sqe, c->fd, POLLOUT);
-	return submit(c, sqe, RH_OP_POLL);
-}
-
-void rh_multipart_init(struct rh_multipart *m, const struct rh_ranges *ranges,
-		       const char *boundary, const char *type, uint64_t size)
-{
+	rh_tx_file(t, head, len, f, 0, 0, reads_only);
+	if (!m)
+		return false;
 	m->ranges = *ranges;
 	m->next = 0;
 	memcpy(m->boundary, boundary, RH_BOUNDARY_MAX);
 	snprintf(m->type, sizeof m->type, "%s", type);
-	m->size = size;
+	m->size = f->size;
+	t->parts = m;
+	return true;
 }
 
 /* A part's head: "\r\n--" boundary "\r\nContent-Type: " type
@@ -134,123 +80,183 @@ static bool next_part(struct rh_tx *t)
 	return true;
 }
 
-/* What is left of the head, then the file, straight from the ring's
- * thread until the socket is full or this connection's turn is over. */
-static enum rh_tx_status push_sendfile(struct rh_ring *r, struct rh_conn *c)
+/* Whether more body bytes follow what is left of the current head and range. */
+static bool more_follows(const struct rh_tx *t)
 {
-	struct rh_tx *t = &c->x->f.tx;
+	return t->left || (t->parts && t->parts->next <= t->parts->ranges.n);
+}
+
+static enum rh_tx_status wait_writable(const struct rh_body_env *env, struct rh_wire *w)
+{
+	return rh_wire_wait_writable(env->uring, w) < 0 ? RH_TX_CLOSED : RH_TX_BUSY;
+}
+
+/* What is left of the head, then of the body in memory or in the pooled
+ * buffer, in one SENDMSG (in SQE, or a new one). */
+static enum rh_tx_status send_pending(const struct rh_body_env *env, struct rh_tx *t,
+				      struct rh_wire *w, struct io_uring_sqe *sqe)
+{
+	size_t n = 0;
+
+	if (t->head_sent < t->head_len)
+		t->iov[n++] = (struct iovec){ (char *)t->head + t->head_sent, t->head_len - t->head_sent };
+	if (t->mode == RH_TX_MEMORY && t->left)
+		t->iov[n++] = (struct iovec){ (char *)t->mem, t->left };
+	else if (t->buf >= 0)
+		t->iov[n++] = (struct iovec){ rh_buf(env->bufs, t->buf) + t->buf_sent,
+					      t->buf_len - t->buf_sent };
+	t->msg = (struct msghdr){ .msg_iov = t->iov, .msg_iovlen = n };
+	return rh_wire_sendmsg(env->uring, w, sqe, &t->msg, t->mode == RH_TX_FILE && more_follows(t))
+		       ? RH_TX_CLOSED
+		       : RH_TX_BUSY;
+}
+
+/* The next chunk of the file into buffer BUF, linked to its send: one
+ * submission. A short read (the file shrank) cancels the send. */
+static enum rh_tx_status read_chunk(const struct rh_body_env *env, struct rh_tx *t,
+				    struct rh_wire *w, uint32_t buf)
+{
+	/* whole pages of the file: unaligned reads and sends cost far more
+	 * (measured: 15 KiB chunks took about twice the CPU of 16 KiB ones) */
+	size_t chunk = (env->bufs->size & ~(size_t)(PAGE - 1)) - (t->off & (PAGE - 1));
+	uint32_t len = t->left < chunk ? t->left : chunk;
+	struct io_uring_sqe *sqe = rh_sq_get(env->uring, 2);
+	char *dst = rh_buf(env->bufs, buf);
+
+	t->buf = buf;
+	if (!sqe)
+		return RH_TX_CLOSED;
+	if (env->fixed_buffers)
+		io_uring_prep_read_fixed(sqe, t->file->fd, dst, len, t->off, 0);
+	else
+		io_uring_prep_read(sqe, t->file->fd, dst, len, t->off);
+	sqe->flags |= IOSQE_IO_LINK;
+	rh_wire_track(w, sqe, RH_OP_READ);
+	t->buf_len = len;
+	t->buf_sent = 0;
+	t->off += len;
+	t->left -= len;
+	return send_pending(env, t, w, io_uring_get_sqe(env->uring));
+}
+
+static enum rh_tx_status read_next(const struct rh_body_env *env, struct rh_tx *t,
+				   struct rh_wire *w)
+{
+	int buf = rh_bufpool_take_in_turn(env->bufs);
+
+	return buf < 0 ? RH_TX_NEED_BUF : read_chunk(env, t, w, buf);
+}
+
+/* Sends the file range from the ring's thread while its pages are cached,
+ * until the socket is full or this connection's turn is over; the first
+ * chunk that is not cached goes by the read path instead. */
+static enum rh_tx_status push_file(const struct rh_body_env *env, struct rh_tx *t,
+				   struct rh_wire *w)
+{
 	size_t budget = SENDFILE_TURN;
+	bool pages = !t->reads_only && rh_wire_sends_pages(w);
 
 	for (;;) {
-		bool more;
+		uint64_t want;
 		ssize_t n;
 
 		if (t->head_sent == t->head_len && !t->left && (!t->parts || !next_part(t)))
-			break;
+			return RH_TX_DONE;
 		if (!budget)
-			return wait_writable(r, c);
-		more = t->left || (t->parts && t->parts->next <= t->parts->ranges.n);
+			return wait_writable(env, w);
+		if (!t->left) /* a multipart tail: its head alone */
+			return send_pending(env, t, w, NULL);
+		want = t->left < budget ? t->left : budget;
+		if (!pages ||
+		    !rh_pagecache_holds(t->file->fd, t->file->size, t->off, want, &t->file->map))
+			return read_next(env, t, w); /* the head goes with the chunk */
 		if (t->head_sent < t->head_len) {
-			n = send(c->fd, t->head + t->head_sent, t->head_len - t->head_sent,
-				 MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0));
+			n = rh_wire_send_now(w, t->head + t->head_sent, t->head_len - t->head_sent,
+					     more_follows(t));
 			if (n > 0)
 				t->head_sent += n;
 		} else {
-			off_t off = t->off;
-			n = sendfile(c->fd, t->fd, &off, t->left < budget ? t->left : budget);
+			n = rh_wire_sendfile(w, t->file->fd, &t->off, want);
 			if (n == 0)
 				return RH_TX_SHORT_FILE;
-			if (n > 0) {
-				t->off += n;
+			if (n > 0)
 				t->left -= n;
-			}
 		}
-		if (n < 0) {
-			if (errno == EAGAIN)
-				return wait_writable(r, c);
-			if (errno == EINTR)
-				continue;
+		if (n == -EAGAIN)
+			return wait_writable(env, w);
+		if (n < 0)
 			return RH_TX_CLOSED;
-		}
 		t->bytes_sent += n;
 		budget -= (size_t)n < budget ? (size_t)n : budget;
 	}
-	return RH_TX_DONE;
 }
 
-enum rh_tx_status rh_tx_start(struct rh_ring *r, struct rh_conn *c)
+enum rh_tx_status rh_tx_start(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w)
 {
-	struct rh_tx *t = &c->x->f.tx;
-
-	switch (t->mode) {
-	case RH_TX_SENDFILE:
-		return push_sendfile(r, c);
-	case RH_TX_READ:
-		return next_chunk(r, c);
-	default:
-		return send_pending(r, c, NULL);
-	}
+	return t->mode == RH_TX_FILE ? push_file(env, t, w) : send_pending(env, t, w, NULL);
 }
 
-enum rh_tx_status rh_tx_resume(struct rh_ring *r, struct rh_conn *c, uint32_t buf)
+enum rh_tx_status rh_tx_resume(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
+			       uint32_t buf)
 {
-	return read_chunk(r, c, buf);
+	return read_chunk(env, t, w, buf);
 }
 
-enum rh_tx_status rh_tx_sent(struct rh_ring *r, struct rh_conn *c, int res)
+enum rh_tx_status rh_tx_sent(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
+			     int res)
 {
-	struct rh_tx *t = &c->x->f.tx;
 	uint32_t n = res, head = t->head_len - t->head_sent;
 
 	/* io_uring hands a full socket back as -EAGAIN in some states (a
 	 * client that has half-closed): wait for room on the ring */
 	if (res == -EAGAIN)
-		return wait_writable(r, c);
+		return wait_writable(env, w);
 	if (res <= 0)
 		return RH_TX_CLOSED;
 	t->bytes_sent += n;
 	if (n < head) {
 		t->head_sent += n;
-		return send_pending(r, c, NULL);
+		return send_pending(env, t, w, NULL);
 	}
 	t->head_sent = t->head_len;
 	n -= head;
 	if (t->mode == RH_TX_MEMORY) {
 		t->mem += n;
 		t->left -= n;
-		return t->left ? send_pending(r, c, NULL) : RH_TX_DONE;
+		return t->left ? send_pending(env, t, w, NULL) : RH_TX_DONE;
 	}
 	t->buf_sent += n;
 	if (t->buf >= 0 && t->buf_sent < t->buf_len)
-		return send_pending(r, c, NULL);
+		return send_pending(env, t, w, NULL);
 	if (t->buf >= 0) { /* the chunk is out: its buffer goes back before the next is taken */
-		rh_bufpool_release(&r->bufs, t->buf);
+		rh_bufpool_release(env->bufs, t->buf);
 		t->buf = -1;
 	}
-	return t->left ? next_chunk(r, c) : RH_TX_DONE;
+	return push_file(env, t, w);
 }
 
-enum rh_tx_status rh_tx_read(struct rh_conn *c, int res)
+enum rh_tx_status rh_tx_read(struct rh_tx *t, int res)
 {
 	/* success: the linked send carries the bytes on */
-	return res == (int)c->x->f.tx.read_len ? RH_TX_BUSY : RH_TX_SHORT_FILE;
+	return res == (int)t->buf_len ? RH_TX_BUSY : RH_TX_SHORT_FILE;
 }
 
-enum rh_tx_status rh_tx_writable(struct rh_ring *r, struct rh_conn *c, int res)
+enum rh_tx_status rh_tx_writable(const struct rh_body_env *env, struct rh_tx *t,
+				 struct rh_wire *w, int res)
 {
 	if (res < 0)
 		return RH_TX_CLOSED;
-	if (c->x->f.tx.mode == RH_TX_SENDFILE)
-		return push_sendfile(r, c);
-	return send_pending(r, c, NULL);
+	if (t->mode == RH_TX_MEMORY || t->buf >= 0) /* the rest of a send */
+		return send_pending(env, t, w, NULL);
+	return push_file(env, t, w);
 }
 
-void rh_tx_end(struct rh_ring *r, struct rh_tx *t)
+void rh_tx_end(const struct rh_body_env *env, struct rh_tx *t)
 {
 	if (t->buf >= 0)
-		rh_bufpool_release(&r->bufs, t->buf);
+		rh_bufpool_release(env->bufs, t->buf);
 	t->buf = -1;
 	if (t->parts)
-		rh_slab_put(&r->multiparts, t->parts);
+		rh_slab_put(env->multiparts, t->parts);
 	t->parts = NULL;
 }

@@ -1,29 +1,48 @@
-/* Body transport: a planned response's head and body bytes onto the
- * socket by the cheapest path measured for them (see README.md):
- *  - from memory (the file cache's bytes, or a head alone): one SENDMSG of
- *    the head and the body;
- *  - a file not in memory below splice_threshold: read into a pooled
- *    buffer, linked to its SENDMSG, one page-aligned chunk at a time;
- *  - a large file: sendfile(2) on the nonblocking socket from the ring's
- *    thread, and a POLLOUT on the ring when the socket is full, so that a
- *    client that reads slowly or never holds no kernel thread.
- * The functions report what the connection does next. */
+/* Body sources, and how their bytes reach the wire by the cheapest path
+ * measured for them (see README.md):
+ *  - a memory span (the file cache's bytes, a listing, the status text, or
+ *    a head alone): one SENDMSG of the head and the bytes;
+ *  - a file range: page by page, whichever way never waits for the disk on
+ *    the ring's thread. Each chunk is asked of the page cache first
+ *    (pagecache.h): cached pages go by sendfile(2) from the ring's thread
+ *    on the nonblocking socket, up to a turn, then a POLLOUT through the
+ *    ring lets the ring's other connections go first; pages that are not
+ *    cached are read through the ring (READ into a pooled buffer, linked to
+ *    its SENDMSG) and arrive without any thread waiting for them. Files
+ *    below splice_threshold always take the read path, which measured
+ *    cheaper for them;
+ *  - multipart/byteranges: file ranges, each led by a part head made when
+ *    its turn comes, then the tail.
+ * Body code sees the wire, never the connection; the functions say what
+ * the connection does next. */
 #ifndef RH_BODY_H
 #define RH_BODY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
 #include "http_cond.h"
+#include "wire.h"
 
-struct rh_ring;
-struct rh_conn;
+struct io_uring;
+struct rh_bufpool;
+struct rh_file;
+struct rh_slab;
 
-enum rh_tx_mode { RH_TX_MEMORY, RH_TX_READ, RH_TX_SENDFILE };
+/* What moving body bytes needs of its ring. */
+struct rh_body_env {
+	struct io_uring *uring;
+	struct rh_bufpool *bufs;
+	bool fixed_buffers; /* the pool is registered: READ_FIXED into it */
+	struct rh_slab *multiparts;
+};
+
+enum rh_tx_mode { RH_TX_MEMORY, RH_TX_FILE };
 
 /* A multipart/byteranges body: each part's head is made when its turn
- * comes, its bytes go by sendfile, and the tail ends it. */
+ * comes, its bytes go as a file range, and the tail ends it. */
 #define RH_PART_HEAD_MAX 640
 struct rh_multipart {
 	struct rh_ranges ranges;
@@ -34,21 +53,18 @@ struct rh_multipart {
 	char head[RH_PART_HEAD_MAX];
 };
 
-void rh_multipart_init(struct rh_multipart *m, const struct rh_ranges *ranges,
-		       const char *boundary, const char *type, uint64_t size);
-
 struct rh_tx {
 	uint8_t mode;
+	bool reads_only;	/* RH_TX_FILE: every chunk by the read path */
 	const char *head;
 	uint32_t head_len, head_sent;
 	const char *mem;	/* RH_TX_MEMORY: the body's next bytes */
-	int fd;			/* RH_TX_READ, RH_TX_SENDFILE: the file */
-	uint64_t off, left;	/* body bytes not yet sent (READ: not yet read) */
-	int32_t buf;		/* RH_TX_READ: the pooled buffer in flight, or -1 */
+	struct rh_file *file;	/* RH_TX_FILE: the file, referenced by the exchange */
+	uint64_t off, left;	/* body bytes not yet sent (read path: not yet read) */
+	int32_t buf;		/* the pooled buffer of the chunk in flight, or -1 */
 	uint32_t buf_len, buf_sent;
-	uint32_t read_len;	/* asked of the READ in flight */
 	uint64_t bytes_sent;	/* head and body */
-	struct rh_multipart *parts; /* RH_TX_SENDFILE: a multipart body, or NULL */
+	struct rh_multipart *parts; /* a multipart body, or NULL */
 	struct msghdr msg;
 	struct iovec iov[2];
 };
@@ -61,13 +77,28 @@ enum rh_tx_status {
 	RH_TX_SHORT_FILE, /* the file shrank or failed while sent: end the connection */
 };
 
-enum rh_tx_status rh_tx_start(struct rh_ring *r, struct rh_conn *c);
-/* Pooled buffer BUF is the connection's now. */
-enum rh_tx_status rh_tx_resume(struct rh_ring *r, struct rh_conn *c, uint32_t buf);
-enum rh_tx_status rh_tx_sent(struct rh_ring *r, struct rh_conn *c, int res);
-enum rh_tx_status rh_tx_read(struct rh_conn *c, int res);
-enum rh_tx_status rh_tx_writable(struct rh_ring *r, struct rh_conn *c, int res);
-/* The response is over: gives back what it holds. */
-void rh_tx_end(struct rh_ring *r, struct rh_tx *tx);
+/* HEAD[0..LEN) and then the bytes at MEM[0..MEM_LEN). */
+void rh_tx_memory(struct rh_tx *t, const char *head, uint32_t len, const char *mem,
+		  uint64_t mem_len);
+/* HEAD[0..LEN) and then bytes [OFF, OFF + N) of F. */
+void rh_tx_file(struct rh_tx *t, const char *head, uint32_t len, struct rh_file *f, uint64_t off,
+		uint64_t n, bool reads_only);
+/* HEAD[0..LEN) and then a multipart body of F's ranges; false when out of
+ * memory (the head alone goes then). */
+bool rh_tx_multipart(const struct rh_body_env *env, struct rh_tx *t, const char *head,
+		     uint32_t len, struct rh_file *f, const struct rh_ranges *ranges,
+		     const char *boundary, const char *type, bool reads_only);
+
+enum rh_tx_status rh_tx_start(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w);
+/* Pooled buffer BUF is this body's now. */
+enum rh_tx_status rh_tx_resume(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
+			       uint32_t buf);
+enum rh_tx_status rh_tx_sent(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
+			     int res);
+enum rh_tx_status rh_tx_read(struct rh_tx *t, int res);
+enum rh_tx_status rh_tx_writable(const struct rh_body_env *env, struct rh_tx *t,
+				 struct rh_wire *w, int res);
+/* The body is over: gives back what it holds. */
+void rh_tx_end(const struct rh_body_env *env, struct rh_tx *t);
 
 #endif

@@ -19,6 +19,7 @@ struct rh_bufpool {
 	unsigned owed;	     /* buffers receives took from that ring, not yet back */
 	uint32_t *free;	     /* stack of free buffer indexes */
 	unsigned n_free;
+	unsigned waiters;    /* responses queued for a buffer, first come first served */
 	struct io_uring_buf_ring *br;
 	size_t br_bytes;
 };
@@ -48,6 +49,11 @@ static inline unsigned rh_bufpool_ring_ready(const struct rh_bufpool *p)
 
 /* A free buffer's index, or -1 when none is free. */
 int rh_bufpool_take(struct rh_bufpool *p);
+/* A free buffer for a response, unless others wait for one first. */
+static inline int rh_bufpool_take_in_turn(struct rh_bufpool *p)
+{
+	return p->waiters ? -1 : rh_bufpool_take(p);
+}
 /* Buffer IDX is done with: it refills the provided ring when that is
  * empty, otherwise it is free (the ring is topped up from free buffers
  * by rh_bufpool_refill once waiting responses had theirs). */

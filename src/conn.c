@@ -1,21 +1,25 @@
 #include "conn.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "clock.h"
+#include "exchange.h"
 #include "file.h"
 #include "log.h"
-#include "respond.h"
 #include "ring.h"
 #include "server.h"
 #include "site.h"
 #include "sq.h"
 
 #define LINGER_SECONDS 5
+/* Each warm-up brings at least one more piece of a path into the dentry
+ * cache; after this many the request is planned with look-ups that may
+ * block, so that it always ends. */
+#define WARMUPS_MAX 4
 
 static void conn_process(struct rh_ring *r, struct rh_conn *c);
 
@@ -37,7 +41,7 @@ void rh_conns_destroy(struct rh_conn_slab *s)
 {
 	for (uint32_t i = 0; i < s->hw; i++)
 		if (s->slots[i].phase != RH_CONN_FREE)
-			close(s->slots[i].fd);
+			close(s->slots[i].w.fd);
 	if (s->slots)
 		munmap(s->slots, s->bytes);
 	s->slots = NULL;
@@ -46,6 +50,18 @@ void rh_conns_destroy(struct rh_conn_slab *s)
 static const struct rh_config *cfg(struct rh_ring *r)
 {
 	return r->site->cfg;
+}
+
+/* What the connection's exchange needs of the ring. */
+static struct rh_exchange_env exchange_env(struct rh_ring *r, struct rh_conn *c)
+{
+	return (struct rh_exchange_env){
+		.site = r->site, .files = &r->files, .body = &r->body, .access = &r->access,
+		.stats = &r->stats, .plan = &r->plan, .now = r->now, .wall = r->wall,
+		.date = r->date, .random = rh_ring_random(r), .peer = &c->peer,
+		.last_warning = &r->last_warning, .may_block = c->warmups >= WARMUPS_MAX,
+		.metrics = rh_ring_metrics_text, .metrics_ctx = r,
+	};
 }
 
 /* The ring's queues of waiting connections, linked through their slots. */
@@ -58,16 +74,18 @@ static void wait_for(struct rh_ring *r, struct rh_conn *c, enum rh_conn_wait wha
 {
 	struct rh_connq *q = queue_of(r, what);
 
-	if (what == RH_WAIT_BUF)
+	if (what == RH_WAIT_BUF) {
 		atomic_fetch_add_explicit(&r->stats.buffer_waits, 1, memory_order_relaxed);
+		r->bufs.waiters++;
+	}
 	c->waiting = what;
 	c->wait_next = RH_NO_CONN;
 	c->wait_prev = q->tail;
 	if (q->tail == RH_NO_CONN)
-		q->head = c->idx;
+		q->head = c->w.idx;
 	else
-		r->conns.slots[q->tail].wait_next = c->idx;
-	q->tail = c->idx;
+		r->conns.slots[q->tail].wait_next = c->w.idx;
+	q->tail = c->w.idx;
 }
 
 static void stop_waiting(struct rh_ring *r, struct rh_conn *c)
@@ -76,6 +94,8 @@ static void stop_waiting(struct rh_ring *r, struct rh_conn *c)
 
 	if (c->waiting == RH_WAIT_NONE)
 		return;
+	if (c->waiting == RH_WAIT_BUF)
+		r->bufs.waiters--;
 	q = queue_of(r, c->waiting);
 	if (c->wait_prev == RH_NO_CONN)
 		q->head = c->wait_next;
@@ -113,6 +133,11 @@ static void put_in(struct rh_ring *r, struct rh_conn *c)
 	c->in_off = c->in_len = c->in_cap = 0;
 }
 
+static bool in_held(const struct rh_conn *c, const char *data)
+{
+	return c->in && data >= c->in && data < c->in + c->in_cap;
+}
+
 /* Keeps DATA[0..LEN) behind the unparsed bytes already held: in a small
  * head buffer while they fit, else in one of buffer_size (the largest
  * head). Heads live apart from the pooled buffers, so a client that sends
@@ -123,7 +148,7 @@ static bool stash(struct rh_ring *r, struct rh_conn *c, const char *data, size_t
 
 	if (!c->in || need > c->in_cap) {
 		uint32_t cap = need <= RH_HEAD_SMALL ? RH_HEAD_SMALL : r->bufs.size;
-		char *in = rh_slab_get(heads_of(r, cap));
+		char *in = need <= cap ? rh_slab_get(heads_of(r, cap)) : NULL;
 
 		if (!in)
 			return false;
@@ -150,55 +175,52 @@ static void uncount(struct rh_ring *r)
 	atomic_fetch_sub_explicit(&r->srv->open_conns, 1, memory_order_relaxed);
 }
 
+/* The exchange in flight is over: logged, counted, given back. */
+static void end_exchange(struct rh_ring *r, struct rh_conn *c)
+{
+	struct rh_exchange_env env;
+
+	if (!c->x)
+		return;
+	env = exchange_env(r, c);
+	rh_exchange_end(&env, c->x);
+	rh_slab_put(&r->exchanges, c->x);
+	c->x = NULL;
+}
+
 static void conn_release(struct rh_ring *r, struct rh_conn *c)
 {
-	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 1);
-
 	stop_waiting(r, c);
-	rh_respond_end(r, c);
+	end_exchange(r, c);
 	put_in(r, c);
-	if (sqe) {
-		io_uring_prep_close(sqe, c->fd);
-		io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
-	} else {
-		close(c->fd);
-	}
+	rh_wire_close(&r->uring, &c->w);
 	c->phase = RH_CONN_FREE;
-	c->gen++;
+	c->w.gen++;
 	c->next_free = r->conns.free;
-	r->conns.free = c->idx;
+	r->conns.free = c->w.idx;
 	rh_peer_limit_put(&r->srv->per_ip, &c->peer);
 	uncount(r);
 }
 
-/* Ends the connection: shutdown() makes every pending operation complete,
- * and the slot is released when the last one has. */
+/* Ends the connection: aborting the wire makes every pending operation
+ * complete, and the slot is released when the last one has. */
 static void conn_abort(struct rh_ring *r, struct rh_conn *c)
 {
 	if (c->phase == RH_CONN_CLOSING)
 		return;
 	c->phase = RH_CONN_CLOSING;
 	stop_waiting(r, c);
-	if (c->pending)
-		shutdown(c->fd, SHUT_RDWR);
+	if (c->w.pending)
+		rh_wire_abort(&c->w);
 	else
 		conn_release(r, c);
 }
 
-/* Receives into a provided buffer, at most LEN bytes. */
+/* Receives at most LEN bytes. */
 static void arm_recv(struct rh_ring *r, struct rh_conn *c, unsigned len)
 {
-	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 1);
-
-	if (!sqe) {
+	if (rh_wire_recv(&r->uring, &c->w, len) < 0)
 		conn_abort(r, c);
-		return;
-	}
-	io_uring_prep_recv(sqe, c->fd, NULL, len, 0);
-	sqe->flags |= IOSQE_BUFFER_SELECT;
-	sqe->buf_group = 0;
-	io_uring_sqe_set_data64(sqe, rh_conn_ud(c, RH_OP_RECV));
-	c->pending++;
 }
 
 /* Room for the rest of a head: the unparsed bytes go to the front of
@@ -206,6 +228,13 @@ static void arm_recv(struct rh_ring *r, struct rh_conn *c, unsigned len)
 static void read_more(struct rh_ring *r, struct rh_conn *c)
 {
 	arm_recv(r, c, r->bufs.size - c->in_len);
+}
+
+void rh_conns_second(struct rh_ring *r)
+{
+	struct rh_conn_slab *s = &r->conns;
+
+	s->refusal_len = rh_exchange_refusal(s->refusal[r->wall & 1], sizeof s->refusal[0], r->date);
 }
 
 void rh_conn_refuse(struct rh_ring *r, int fd)
@@ -217,7 +246,7 @@ void rh_conn_refuse(struct rh_ring *r, int fd)
 		return;
 	}
 	/* hard-linked: the close happens even if the send fails */
-	io_uring_prep_send(sqe, fd, r->refusal[r->wall & 1], r->refusal_len,
+	io_uring_prep_send(sqe, fd, r->conns.refusal[r->wall & 1], r->conns.refusal_len,
 			   MSG_NOSIGNAL | MSG_DONTWAIT);
 	sqe->flags |= IOSQE_IO_HARDLINK;
 	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
@@ -251,14 +280,12 @@ void rh_conn_accepted(struct rh_ring *r, int fd)
 		s->free = s->slots[idx].next_free;
 	} else {
 		idx = s->hw++; /* below cap: the server-wide count says so */
-		s->slots[idx].gen = 0;
+		s->slots[idx].w.gen = 0;
 	}
 	c = &s->slots[idx];
-	gen = c->gen;
+	gen = c->w.gen;
 	memset(c, 0, sizeof *c);
-	c->gen = gen;
-	c->idx = idx;
-	c->fd = fd;
+	c->w = (struct rh_wire){ .fd = fd, .idx = idx, .gen = gen };
 	c->phase = RH_CONN_READING;
 	c->fresh = true;
 	c->deadline = r->now + cfg(r)->header_timeout;
@@ -267,24 +294,29 @@ void rh_conn_accepted(struct rh_ring *r, int fd)
 	arm_recv(r, c, r->bufs.size);
 }
 
+/* Reads what the client still sends until it closes, then closes: a close
+ * with unread bytes, or while bytes are still on their way, would reset
+ * the connection and could destroy the response before it is read. */
+static void start_lingering(struct rh_ring *r, struct rh_conn *c)
+{
+	put_in(r, c);
+	rh_wire_shutdown_send(&c->w);
+	c->phase = RH_CONN_LINGERING;
+	c->deadline = r->now + LINGER_SECONDS;
+	c->linger_unsent = rh_wire_unsent(&c->w);
+	arm_recv(r, c, r->bufs.size);
+}
+
 /* After the last byte of a response: next request, more reading, or close. */
 static void finish_response(struct rh_ring *r, struct rh_conn *c)
 {
-	rh_respond_end(r, c);
+	end_exchange(r, c);
 	if (!c->keep_alive) {
-		/* unread bytes on close would reset the connection: a body being
-		 * dropped, pipelined requests, or what follows a bad request */
-		if (!c->linger && !rh_request_in_body(&c->framing) && !c->in) {
+		if (c->linger || c->leftover || c->in || rh_request_in_body(&c->framing) ||
+		    rh_wire_unsettled(&c->w))
+			start_lingering(r, c);
+		else
 			conn_release(r, c);
-			return;
-		}
-		/* the client may still be sending: a close now would reset the
-		 * connection and could destroy the response before it is read */
-		put_in(r, c);
-		shutdown(c->fd, SHUT_WR);
-		c->phase = RH_CONN_LINGERING;
-		c->deadline = r->now + LINGER_SECONDS;
-		arm_recv(r, c, r->bufs.size);
 		return;
 	}
 	c->phase = RH_CONN_READING;
@@ -340,7 +372,7 @@ static void start_response(struct rh_ring *r, struct rh_conn *c)
 	c->phase = RH_CONN_RESPONDING;
 	c->deadline = r->now + cfg(r)->send_timeout;
 	c->processing = true;
-	after_tx(r, c, rh_tx_start(r, c), 0, 0);
+	after_tx(r, c, rh_tx_start(&r->body, &c->x->f.tx, &c->w), 0, 0);
 	c->processing = false;
 }
 
@@ -351,7 +383,10 @@ static size_t take_body(struct rh_ring *r, struct rh_conn *c, const char *data, 
 	ssize_t n = rh_request_drop_body(&c->framing, data, len);
 
 	if (n < 0) {
-		rh_respond_refuse_body(r, c, -n);
+		struct rh_exchange_env env = exchange_env(r, c);
+
+		rh_exchange_refuse_body(&env, c->x, -n);
+		c->keep_alive = false;
 		start_response(r, c);
 		return len; /* the framing is lost: nothing more is taken */
 	}
@@ -367,16 +402,57 @@ static void invite_body(struct rh_conn *c)
 {
 	static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-	send(c->fd, line, sizeof line - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+	rh_wire_send_now(&c->w, line, sizeof line - 1, false);
+}
+
+/* The request's path is not in the dentry cache: the request waits while
+ * the ring looks the path up (in io-wq, never on this thread), then it is
+ * planned again from the bytes kept in the in buffer. */
+static void warm_path(struct rh_ring *r, struct rh_conn *c)
+{
+	struct io_uring_sqe *sqe;
+
+	c->warm = rh_slab_get(&r->warms);
+	sqe = c->warm ? rh_sq_get(&r->uring, 1) : NULL;
+	if (!sqe) {
+		if (c->warm)
+			rh_slab_put(&r->warms, c->warm);
+		c->warm = NULL;
+		if (rh_ring_may_warn(r))
+			rh_warn("ring %u: no room to look a path up; connection closed", r->id);
+		conn_abort(r, c);
+		return;
+	}
+	c->phase = RH_CONN_WAITING;
+	c->deadline = r->now + cfg(r)->send_timeout;
+	memcpy(c->warm->path, r->files.cold_path, sizeof c->warm->path);
+	io_uring_prep_statx(sqe, AT_FDCWD, c->warm->path, 0, STATX_BASIC_STATS, &c->warm->stx);
+	rh_wire_track(&c->w, sqe, RH_OP_WARM);
+}
+
+static void on_warm(struct rh_ring *r, struct rh_conn *c)
+{
+	rh_slab_put(&r->warms, c->warm);
+	c->warm = NULL;
+	if (c->phase != RH_CONN_WAITING)
+		return;
+	c->warmups++;
+	c->phase = RH_CONN_READING;
+	conn_process(r, c);
 }
 
 /* Parses the request at DATA and starts its response. Returns the bytes
  * it used, with the part of a body that came along, or 0 when the head is
- * incomplete. DATA stays in place until the response's head is written. */
+ * incomplete. DATA stays in place until the response's head is written.
+ * A request whose path must be warmed first is kept in the in buffer,
+ * and the connection waits. */
 static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *data, size_t len)
 {
 	struct rh_request req;
+	struct rh_exchange_env env;
+	enum rh_exchange_next next;
 	ssize_t n = rh_request_head(data, len, r->bufs.size, &req, &c->framing);
+	bool keep_alive;
 
 	if (n == 0)
 		return 0;
@@ -387,25 +463,30 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 		conn_abort(r, c);
 		return len;
 	}
-	c->x->f.file = NULL;
-	c->x->f.tx = (struct rh_tx){ .buf = -1 };
-	atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
-	c->fresh = false;
-	c->linger = false;
-	c->x->f.logged = rh_access_log_enabled(r->site);
-	if (c->x->f.logged)
-		rh_access_rec_fill(&c->x->f.rec, &req, rh_ring_usec());
-	if (n < 0) { /* the framing is lost after a bad head: everything is used */
-		c->keep_alive = false;
-		rh_respond_plan(r, c, &req, -n);
-		start_response(r, c);
-		return len;
+	rh_exchange_begin(c->x, &req, rh_access_log_enabled(r->site), rh_monotonic_usec());
+	c->leftover = n > 0 && (size_t)n < len;
+	keep_alive = n > 0 && req.keep_alive && !r->stopping && rh_request_body_fits(&c->framing);
+	env = exchange_env(r, c);
+	next = rh_exchange_plan(&env, c->x, &req, n < 0 ? -n : 0, &keep_alive);
+	if (next == RH_X_WAIT_COLD) {
+		rh_exchange_drop(&env, c->x);
+		rh_slab_put(&r->exchanges, c->x);
+		c->x = NULL;
+		if (!in_held(c, data) && !stash(r, c, data, len)) {
+			conn_abort(r, c);
+			return len;
+		}
+		warm_path(r, c);
+		return in_held(c, data) ? 0 : len;
 	}
-	c->keep_alive = req.keep_alive && !r->stopping && rh_request_body_fits(&c->framing);
-	rh_respond_plan(r, c, &req, 0);
-	if (!rh_request_in_body(&c->framing)) {
+	atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
+	c->warmups = 0;
+	c->fresh = false;
+	c->keep_alive = keep_alive;
+	c->linger = next == RH_X_SEND_CLOSE;
+	if (n < 0 || !rh_request_in_body(&c->framing)) {
 		start_response(r, c);
-		return n;
+		return n < 0 ? len : (size_t)n; /* after a bad head the framing is lost */
 	}
 	/* a body that fits is read (and dropped) before the answer, so that a
 	 * malformed one is still answered 400; a larger one is answered at once,
@@ -433,6 +514,8 @@ static void conn_process(struct rh_ring *r, struct rh_conn *c)
 			return;
 		}
 		used = take_request(r, c, c->in + c->in_off, c->in_len);
+		if (c->phase == RH_CONN_WAITING)
+			return;
 		if (!used) {
 			read_more(r, c);
 			return;
@@ -511,13 +594,13 @@ static void on_send(struct rh_ring *r, struct rh_conn *c, int res)
 	if (c->phase == RH_CONN_CLOSING)
 		return;
 	before = c->x->f.tx.bytes_sent;
-	after_tx(r, c, rh_tx_sent(r, c, res), res, before);
+	after_tx(r, c, rh_tx_sent(&r->body, &c->x->f.tx, &c->w, res), res, before);
 }
 
 static void on_read(struct rh_ring *r, struct rh_conn *c, int res)
 {
 	if (c->phase != RH_CONN_CLOSING)
-		after_tx(r, c, rh_tx_read(c, res), res, c->x->f.tx.bytes_sent);
+		after_tx(r, c, rh_tx_read(&c->x->f.tx, res), res, c->x->f.tx.bytes_sent);
 }
 
 static void on_poll(struct rh_ring *r, struct rh_conn *c, int res)
@@ -527,7 +610,7 @@ static void on_poll(struct rh_ring *r, struct rh_conn *c, int res)
 	if (c->phase == RH_CONN_CLOSING)
 		return;
 	before = c->x->f.tx.bytes_sent;
-	after_tx(r, c, rh_tx_writable(r, c, res), res, before);
+	after_tx(r, c, rh_tx_writable(&r->body, &c->x->f.tx, &c->w, res), res, before);
 }
 
 void rh_conn_complete(struct rh_ring *r, const struct io_uring_cqe *cqe)
@@ -539,9 +622,9 @@ void rh_conn_complete(struct rh_ring *r, const struct io_uring_cqe *cqe)
 	if (idx >= r->conns.hw)
 		return;
 	c = &r->conns.slots[idx];
-	if (c->phase == RH_CONN_FREE || (c->gen & 0xffffff) != rh_ud_gen(data))
+	if (c->phase == RH_CONN_FREE || (c->w.gen & 0xffffff) != rh_ud_gen(data))
 		return; /* for a connection that is gone */
-	c->pending--;
+	c->w.pending--;
 	switch (rh_ud_op(data)) {
 	case RH_OP_RECV:
 		on_recv(r, c, cqe->res, cqe->flags);
@@ -555,10 +638,13 @@ void rh_conn_complete(struct rh_ring *r, const struct io_uring_cqe *cqe)
 	case RH_OP_POLL:
 		on_poll(r, c, cqe->res);
 		break;
+	case RH_OP_WARM:
+		on_warm(r, c);
+		break;
 	default:
 		break;
 	}
-	if (c->phase == RH_CONN_CLOSING && c->pending == 0)
+	if (c->phase == RH_CONN_CLOSING && c->w.pending == 0)
 		conn_release(r, c);
 }
 
@@ -571,7 +657,8 @@ void rh_conns_wake(struct rh_ring *r)
 	/* responses first: finishing them frees what they hold */
 	while (!rh_connq_empty(&r->conns.buf_waiters) && (buf = rh_bufpool_take(&r->bufs)) >= 0) {
 		c = first_waiting(r, RH_WAIT_BUF);
-		after_tx(r, c, rh_tx_resume(r, c, buf), 0, c->x->f.tx.bytes_sent);
+		after_tx(r, c, rh_tx_resume(&r->body, &c->x->f.tx, &c->w, buf), 0,
+			 c->x->f.tx.bytes_sent);
 	}
 	rh_bufpool_refill(&r->bufs);
 	for (ready = rh_bufpool_ring_ready(&r->bufs); ready; ready--) {
@@ -581,14 +668,29 @@ void rh_conns_wake(struct rh_ring *r)
 	}
 }
 
+/* A lingering connection whose socket still delivers its last response
+ * lingers on while the bytes keep moving. */
+static bool still_delivering(struct rh_ring *r, struct rh_conn *c)
+{
+	uint32_t unsent = rh_wire_unsent(&c->w);
+
+	if (!unsent || unsent == c->linger_unsent)
+		return false;
+	c->linger_unsent = unsent;
+	c->deadline = r->now + LINGER_SECONDS;
+	return true;
+}
+
 void rh_conns_expire(struct rh_ring *r)
 {
 	bool hard_stop = r->stopping && r->now >= r->stop_deadline;
 
 	for (uint32_t i = 0; i < r->conns.hw; i++) {
 		struct rh_conn *c = &r->conns.slots[i];
-		if (c->phase != RH_CONN_FREE && c->phase != RH_CONN_CLOSING &&
-		    (c->deadline <= r->now || hard_stop))
+		if (c->phase == RH_CONN_FREE || c->phase == RH_CONN_CLOSING)
+			continue;
+		if (hard_stop || (c->deadline <= r->now &&
+				  !(c->phase == RH_CONN_LINGERING && still_delivering(r, c))))
 			conn_abort(r, c);
 	}
 }
@@ -600,7 +702,7 @@ void rh_conns_drain(struct rh_ring *r)
 		/* idle between requests: nothing is lost; a request under way is
 		 * answered (within its timeouts) and then the connection closes */
 		if ((c->phase == RH_CONN_READING && !c->in && !c->fresh) ||
-		    c->phase == RH_CONN_LINGERING)
+		    (c->phase == RH_CONN_LINGERING && !rh_wire_unsettled(&c->w)))
 			conn_abort(r, c);
 		else if (c->phase != RH_CONN_FREE)
 			c->keep_alive = false;

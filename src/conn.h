@@ -1,29 +1,39 @@
 /* A client connection: its slot, its lifecycle from the first request
- * byte to the close, the dispatch of its completions and its timeouts.
- * Connections live in a per-ring slab of small slots; what a response
- * needs while it is in flight lives in an exchange record taken for it. */
+ * byte to the close, the wire it owns, the dispatch of its completions
+ * and its timeouts; and, for now its only protocol, HTTP/1 framing: one
+ * exchange at a time. Connections live in a per-ring slab of small slots;
+ * what a response needs while it is in flight lives in the exchange
+ * record taken for it. */
 #ifndef RH_CONN_H
 #define RH_CONN_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/stat.h>
 #include <time.h>
 
-#include "access_log.h"
-#include "body.h"
 #include "peer.h"
 #include "request.h"
 #include "ud.h"
+#include "wire.h"
 
 struct rh_ring;
-struct rh_file;
+struct rh_exchange;
 struct io_uring_cqe;
+
+/* A look-up through the ring of a path the dentry cache lacks: it only
+ * warms the cache, and the request is planned again when it is done. */
+struct rh_warm {
+	struct statx stx;
+	char path[4096];
+};
 
 enum rh_conn_phase {
 	RH_CONN_FREE,
 	RH_CONN_READING,    /* waiting for (the rest of) a request head */
 	RH_CONN_READING_BODY, /* dropping a request body before its answer goes out */
+	RH_CONN_WAITING,    /* a request waits for a path to be warmed, then is planned again */
 	RH_CONN_RESPONDING, /* a response is being sent */
 	RH_CONN_LINGERING,  /* last response sent; reading what the client still sends */
 	RH_CONN_CLOSING,    /* shut down; waiting for its operations to end */
@@ -35,45 +45,28 @@ enum rh_conn_wait { RH_WAIT_NONE, RH_WAIT_BUF, RH_WAIT_RECV };
  * large ones are buffer_size, the largest head taken. */
 #define RH_HEAD_SMALL 2048
 
-/* The record of one response in flight: its transport state, the access
- * log's request facts and the head, built here rather than in a buffer. */
-#define RH_EXCHANGE_SIZE 4096
-struct rh_exchange_fixed {
-	struct rh_tx tx;
-	struct rh_file *file;
-	char *owned; /* a body made for this response, or NULL */
-	uint16_t status;
-	bool logged; /* rec holds the request's facts */
-	uint32_t head_len; /* of the response head */
-	union {
-		struct rh_access_rec rec;
-		char rec_bytes[RH_ACCESS_REC_MAX];
-	};
-};
-struct rh_exchange {
-	struct rh_exchange_fixed f;
-	char head[RH_EXCHANGE_SIZE - sizeof(struct rh_exchange_fixed)];
-};
-
 struct rh_conn {
-	int fd;
-	uint32_t idx; /* in the slab */
-	uint32_t gen;
+	struct rh_wire w; /* its socket, slot index, generation, operations in flight */
 	uint32_t next_free;
 	uint32_t wait_prev, wait_next; /* in the ring's queue for what it waits for */
 	uint8_t phase;
-	uint8_t pending; /* operations in flight */
 	uint8_t waiting; /* enum rh_conn_wait */
 	bool keep_alive;
 	bool fresh;  /* accepted, no request yet: a stop still answers it */
 	bool linger; /* after a bad request: read what the client still sends before closing */
 	bool processing; /* taking the requests of its in buffer, one by one */
+	bool leftover;	 /* bytes received after the request being answered */
+	uint8_t warmups; /* paths warmed for the request waiting in the in buffer */
 	struct rh_peer peer;
 	time_t deadline;
 	char *in; /* unparsed request bytes (a head buffer), or NULL */
 	uint32_t in_off, in_len, in_cap;
+	uint32_t linger_unsent; /* bytes the socket still held at the last linger check */
 	struct rh_framing framing;
-	struct rh_exchange *x; /* the response in flight, or NULL */
+	union { /* one at a time: a request waits for its look-up before it has an exchange */
+		struct rh_exchange *x; /* the response in flight, or NULL */
+		struct rh_warm *warm;  /* WAITING: the look-up in flight */
+	};
 };
 
 #define RH_NO_CONN UINT32_MAX
@@ -93,12 +86,11 @@ struct rh_conn_slab {
 	uint32_t hw, free; /* slots ever used; the first free one */
 	struct rh_connq buf_waiters;  /* responses waiting for a pooled buffer */
 	struct rh_connq recv_waiters; /* receives waiting for the provided ring */
+	/* the 503 for a connection over a limit, remade each second for its
+	 * Date; two, so that a send still reading last second's is left alone */
+	char refusal[2][512];
+	size_t refusal_len;
 };
-
-static inline uint64_t rh_conn_ud(const struct rh_conn *c, enum rh_op op)
-{
-	return rh_ud(op, c->idx, c->gen);
-}
 
 int rh_conns_init(struct rh_conn_slab *s, uint32_t cap);
 void rh_conns_destroy(struct rh_conn_slab *s);
@@ -107,6 +99,8 @@ void rh_conns_destroy(struct rh_conn_slab *s);
 void rh_conn_accepted(struct rh_ring *r, int fd);
 /* The 503 of a connection over a limit, then its close. */
 void rh_conn_refuse(struct rh_ring *r, int fd);
+/* A new second of the ring's clock: the refusal's Date follows it. */
+void rh_conns_second(struct rh_ring *r);
 void rh_conn_complete(struct rh_ring *r, const struct io_uring_cqe *cqe);
 /* After each batch of completions: buffers that came back go to the
  * connections waiting for them, in the order they began to wait. */

@@ -1,5 +1,6 @@
 #include "handler.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -143,18 +144,18 @@ static void plan_file(const struct job *j, struct rh_file *f, const char *type)
 
 /* The sidecar of F with SUFFIX, in site j->idx: beside the file actually
  * served (an index file, the fallback), whatever the request's path. */
-static int get_sidecar(const struct job *j, const struct rh_file *f, const char *suffix,
-		       struct rh_file **out)
+static enum rh_lookup get_sidecar(const struct job *j, const struct rh_file *f,
+				  const char *suffix, struct rh_file **out)
 {
 	char path[RH_MAX_REQUEST_LINE + 256];
 	size_t n = strlen(suffix);
 
 	if (f->served_len + n >= sizeof path)
-		return 404;
+		return RH_LOOKUP_MISSING;
 	memcpy(path, f->served, f->served_len);
 	memcpy(path + f->served_len, suffix, n + 1);
 	return rh_file_get(j->env->files, j->env->site, j->idx, path, f->served_len + n,
-			   j->env->now, out);
+			   j->env->now, j->env->may_block, out);
 }
 
 static bool fresh_sidecar(const struct rh_file *file, const struct rh_file *sidecar)
@@ -174,8 +175,13 @@ static void check_sidecars(const struct job *j, struct rh_file *f)
 	for (size_t i = 0; i < j->sc->n_precompressed; i++) {
 		enum rh_coding c = j->sc->precompressed[i];
 		struct rh_file *side;
+		enum rh_lookup side_found = get_sidecar(j, f, rh_coding_suffix(c), &side);
 
-		if (get_sidecar(j, f, rh_coding_suffix(c), &side) != 200)
+		if (side_found == RH_LOOKUP_COLD) {
+			j->plan->cold = true;
+			return;
+		}
+		if (side_found != RH_LOOKUP_FILE)
 			continue;
 		if (fresh_sidecar(f, side))
 			found |= RH_CODING_BIT(c);
@@ -194,6 +200,10 @@ static void plan_representation(const struct job *j, struct rh_file *f)
 
 	if (j->sc->n_precompressed) {
 		check_sidecars(j, f);
+		if (j->plan->cold) {
+			rh_file_put(f);
+			return;
+		}
 		if (f->sidecars) {
 			/* every answer for this file depends on Accept-Encoding */
 			j->plan->resp.vary = "Accept-Encoding";
@@ -201,7 +211,7 @@ static void plan_representation(const struct job *j, struct rh_file *f)
 						  j->sc->precompressed, j->sc->n_precompressed,
 						  f->sidecars);
 			if (c != RH_CODING_IDENTITY &&
-			    get_sidecar(j, f, rh_coding_suffix(c), &side) == 200) {
+			    get_sidecar(j, f, rh_coding_suffix(c), &side) == RH_LOOKUP_FILE) {
 				j->plan->resp.content_encoding = rh_coding_name(c);
 				rh_file_put(f);
 				f = side;
@@ -222,13 +232,19 @@ static void plan_listing(const struct job *j)
 	struct rh_buf out = { 0 };
 	struct stat st;
 	struct rh_str etag;
-	int fd = rh_file_open_dir(j->env->site, j->idx, j->path, &st);
+	int root_fd, fd = rh_file_open_dir(j->env->files, j->env->site, j->idx, j->path,
+					   j->env->may_block, &root_fd, &st);
 	ssize_t n;
 
+	if (fd == -EAGAIN) {
+		plan->cold = true;
+		return;
+	}
 	if (fd < 0) {
 		plan_error(plan, 404);
 		return;
 	}
+	close(root_fd);
 	etag = (struct rh_str){ plan->etag, rh_listing_etag(plan->etag, &st, format) };
 	rh_http_date_format(st.st_mtim.tv_sec, plan->last_modified);
 	plan->resp.status = 200;
@@ -320,9 +336,18 @@ static void plan_error_page(const struct job *j)
 	struct rh_file *f;
 	bool head_only = j->req && j->req->method == RH_METHOD_HEAD;
 
-	if (!page || rh_file_get(j->env->files, j->env->site, j->idx, page, strlen(page),
-				 j->env->now, &f) != 200)
+	if (!page)
 		return;
+	switch (rh_file_get(j->env->files, j->env->site, j->idx, page, strlen(page), j->env->now,
+			    j->env->may_block, &f)) {
+	case RH_LOOKUP_FILE:
+		break;
+	case RH_LOOKUP_COLD:
+		plan->cold = true;
+		return;
+	default:
+		return;
+	}
 	plan->error = false;
 	plan->resp.content_type = content_type(j, f->mime);
 	plan->resp.allow = plan->resp.status == 405;
@@ -354,31 +379,44 @@ static void plan_path(const struct job *j)
 	struct rh_plan *plan = j->plan;
 	bool get = req->method == RH_METHOD_GET || req->method == RH_METHOD_HEAD;
 	struct rh_file *f;
-	int status = rh_file_get(j->env->files, j->env->site, j->idx, j->path, j->len,
-				 j->env->now, &f);
+	enum rh_lookup found = rh_file_get(j->env->files, j->env->site, j->idx, j->path, j->len,
+					   j->env->now, j->env->may_block, &f);
+	int status;
 
-	if (status == 404 && get && sc->fallback[0] && rh_rules_fallback_applies(j->path, j->len))
-		status = rh_file_get(j->env->files, j->env->site, j->idx, sc->fallback,
-				     strlen(sc->fallback), j->env->now, &f);
-	switch (status) {
-	case 200:
+	if (found == RH_LOOKUP_MISSING && get && sc->fallback[0] &&
+	    rh_rules_fallback_applies(j->path, j->len))
+		found = rh_file_get(j->env->files, j->env->site, j->idx, sc->fallback,
+				    strlen(sc->fallback), j->env->now, j->env->may_block, &f);
+	switch (found) {
+	case RH_LOOKUP_FILE:
 		plan_representation(j, f);
 		return;
-	case 301:
+	case RH_LOOKUP_DIRECTORY:
 		plan_slash_redirect(j);
 		return;
-	case RH_FILE_NO_INDEX:
+	case RH_LOOKUP_NO_INDEX:
 		if (sc->directory_listing) {
 			plan_listing(j);
 			return;
 		}
 		status = 403;
 		break;
-	case 503:
-		plan->problem = "out of file descriptors";
+	case RH_LOOKUP_COLD:
+		plan->cold = true;
+		return;
+	case RH_LOOKUP_MISSING:
+		status = 404;
 		break;
-	case 500:
+	case RH_LOOKUP_FORBIDDEN:
+		status = 403;
+		break;
+	case RH_LOOKUP_NO_FDS:
+		plan->problem = "out of file descriptors";
+		status = 503;
+		break;
+	default:
 		plan->problem = "cannot open";
+		status = 500;
 		break;
 	}
 	plan_error(plan, status);
@@ -442,7 +480,7 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 	struct job j = { env, req, &sites->site[0], 0, "/", 1, max_ranges, plan };
 
 	memset(&plan->resp, 0, sizeof plan->resp);
-	plan->error = plan->close = false;
+	plan->error = plan->close = plan->cold = false;
 	plan->file = NULL;
 	plan->owned = NULL;
 	plan->body_off = plan->body_len = 0;
@@ -464,7 +502,8 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 	j.idx = j.sc - sites->site;
 	plan->sc = j.sc;
 	plan_request(&j, path);
-	if (plan->error)
+	if (plan->error && !plan->cold)
 		plan_error_page(&j);
-	apply_headers(&j);
+	if (!plan->cold)
+		apply_headers(&j);
 }

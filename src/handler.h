@@ -34,6 +34,7 @@ struct rh_handler_env {
 	const char *date; /* HTTP-date of now */
 	uint64_t random;  /* fresh for each request: a multipart boundary */
 	const struct rh_peer *peer;
+	bool may_block;	  /* look-ups may wait for the disk: a retry after a warm-up */
 	/* The status endpoint's text, allocated (the caller's to free), and
 	 * its length; NULL when out of memory. */
 	char *(*metrics)(void *ctx, size_t *len);
@@ -47,6 +48,7 @@ struct rh_plan {
 	struct rh_resp resp;
 	bool error;	      /* resp is an error response: it carries its own short body */
 	bool close;	      /* answer, then close: the request's framing is lost */
+	bool cold;	      /* nothing planned: a look-up needs files->cold_path warmed */
 	struct rh_file *file; /* referenced when the body comes from a file */
 	uint64_t body_off, body_len; /* a single part; multipart: body_len alone */
 	char *owned;	      /* a body made for this response (a listing, metrics), or NULL */
@@ -68,8 +70,10 @@ struct rh_plan {
 /* Plans the answer to REQ, or to a request whose head could not be parsed
  * when PARSE_STATUS is an error status (REQ is then unused). KEEP_ALIVE:
  * whether the connection may stay open after it. MAX_RANGES: parts a
- * multipart answer may have. Never fails: every outcome is a plan. The
- * caller drops plan->file with rh_file_put and frees plan->owned. */
+ * multipart answer may have. Never fails: every outcome is a plan, or
+ * plan->cold when a look-up would have waited for the disk (unless
+ * env->may_block). The caller drops plan->file with rh_file_put and frees
+ * plan->owned. */
 void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, int parse_status,
 	       bool keep_alive, unsigned max_ranges, struct rh_plan *plan);
 

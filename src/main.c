@@ -8,11 +8,11 @@
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
+#include "clock.h"
 #include "config.h"
 #include "journal.h"
 #include "log.h"
 #include "msgid.h"
-#include "ring.h"
 #include "server.h"
 
 #define STATUS_INTERVAL_USEC (5 * 1000000ULL)
@@ -75,7 +75,7 @@ static void serve(struct rh_server *s, const sigset_t *signals)
 	if (sd_watchdog_enabled(0, &watchdog_usec) > 0)
 		next_watchdog = 0;
 	for (;;) {
-		uint64_t now = rh_ring_usec(), wake;
+		uint64_t now = rh_monotonic_usec(), wake;
 		struct timespec timeout;
 		int sig;
 
@@ -99,7 +99,7 @@ static void serve(struct rh_server *s, const sigset_t *signals)
 			return;
 		}
 		if (sig == SIGHUP) {
-			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)rh_ring_usec());
+			sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", (unsigned long long)rh_monotonic_usec());
 			rh_server_reload(s);
 			sd_notify(0, "READY=1");
 			notify_status(s);

@@ -12,7 +12,9 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "http_resp.h"
+#include "clock.h"
+#include "exchange.h"
+#include "metrics.h"
 #include "log.h"
 #include "server.h"
 #include "site.h"
@@ -31,10 +33,9 @@ static void update_clock(struct rh_ring *r)
 	clock_gettime(CLOCK_REALTIME_COARSE, &wall);
 	r->now = mono.tv_sec;
 	if (wall.tv_sec != r->wall) {
-		struct rh_resp resp = { .status = 503, .date = r->date, .retry_after = 1 };
 		r->wall = wall.tv_sec;
 		rh_http_date_format(r->wall, r->date);
-		r->refusal_len = rh_resp_error(r->refusal[r->wall & 1], sizeof r->refusal[0], &resp);
+		rh_conns_second(r);
 	}
 }
 
@@ -104,6 +105,7 @@ static int check_kernel(struct rh_ring *r)
 		{ IORING_OP_POLL_ADD, "POLL_ADD" },
 		{ IORING_OP_TIMEOUT, "TIMEOUT" },   { IORING_OP_CLOSE, "CLOSE" },
 		{ IORING_OP_ASYNC_CANCEL, "ASYNC_CANCEL" }, { IORING_OP_MSG_RING, "MSG_RING" },
+		{ IORING_OP_STATX, "STATX" },
 	};
 	struct io_uring_probe *probe = io_uring_get_probe_ring(&r->uring);
 
@@ -146,7 +148,7 @@ static int setup_buffers(struct rh_ring *r, const struct rh_config *cfg)
 	} else if (ret < 0) {
 		return fail(r, ret, "register_buffers: %s", strerror(-ret));
 	} else {
-		r->fixed_buffers = true;
+		r->body.fixed_buffers = true;
 	}
 	return 0;
 }
@@ -171,8 +173,12 @@ static int setup(struct rh_ring *r)
 	rh_slab_init(&r->exchanges, sizeof(struct rh_exchange));
 	rh_slab_init(&r->heads, RH_HEAD_SMALL);
 	rh_slab_init(&r->multiparts, sizeof(struct rh_multipart));
+	rh_slab_init(&r->warms, sizeof(struct rh_warm));
+	r->body.uring = &r->uring;
+	r->body.bufs = &r->bufs;
+	r->body.multiparts = &r->multiparts;
 	if (getrandom(&r->random, sizeof r->random, 0) != sizeof r->random || !r->random)
-		r->random = rh_ring_usec() | 1;
+		r->random = rh_monotonic_usec() | 1;
 	rh_slab_init(&r->heads_large, cfg->buffer_size);
 	r->accepting = calloc(s->listeners.n ? s->listeners.n : 1, sizeof *r->accepting);
 	if ((ret = rh_conns_init(&r->conns, s->max_conns)) < 0 ||
@@ -426,6 +432,9 @@ static void run(struct rh_ring *r)
 			case RH_OP_HANDOFF_SENT:
 				on_handoff_sent(r, cqe);
 				break;
+			case RH_OP_FILE_LOAD:
+				rh_file_cache_loaded(&r->files, rh_ud_idx(cqe->user_data), cqe->res);
+				break;
 			case RH_OP_IGNORE:
 				break;
 			default:
@@ -436,8 +445,38 @@ static void run(struct rh_ring *r)
 		}
 		io_uring_cq_advance(&r->uring, seen);
 		rh_conns_wake(r);
+		rh_file_cache_submit_loads(&r->files, &r->uring);
 		write_access_log(r); /* when a buffer is half full */
 	}
+}
+
+char *rh_ring_metrics_text(void *ctx, size_t *len)
+{
+	struct rh_ring *r = ctx;
+	struct rh_server *s = r->srv;
+	uint64_t open[s->n_rings];
+	struct rh_metrics m = { .open_connections = open, .n_rings = s->n_rings,
+				.uptime_seconds = r->now - s->started };
+	char *text;
+
+	for (unsigned i = 0; i < s->n_rings; i++) {
+		const struct rh_ring *ri = &s->rings[i];
+		const struct rh_ring_stats *st = &ri->stats;
+
+		for (int k = 0; k < 5; k++)
+			m.requests[k] += atomic_load_explicit(&st->responses[k], memory_order_relaxed);
+		m.bytes_sent += atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
+		m.accepts += atomic_load_explicit(&st->accepts, memory_order_relaxed);
+		m.buffer_waits += atomic_load_explicit(&st->buffer_waits, memory_order_relaxed);
+		m.file_cache_hits += atomic_load_explicit(&ri->files.hits, memory_order_relaxed);
+		m.file_cache_misses += atomic_load_explicit(&ri->files.misses, memory_order_relaxed);
+		open[i] = atomic_load_explicit(&ri->n_conns, memory_order_relaxed);
+	}
+	*len = rh_metrics_write(NULL, 0, &m);
+	text = malloc(*len + 1);
+	if (text)
+		rh_metrics_write(text, *len + 1, &m);
+	return text;
 }
 
 static void pin_to_cpu(struct rh_ring *r)
@@ -465,6 +504,7 @@ static void teardown(struct rh_ring *r)
 	rh_slab_destroy(&r->exchanges);
 	rh_slab_destroy(&r->heads);
 	rh_slab_destroy(&r->multiparts);
+	rh_slab_destroy(&r->warms);
 	rh_slab_destroy(&r->heads_large);
 	free(r->accepting);
 	rh_bufpool_destroy(&r->bufs);

@@ -13,22 +13,17 @@
 #include <time.h>
 
 #include "access_log.h"
+#include "body.h"
 #include "bufpool.h"
 #include "conn.h"
 #include "file.h"
+#include "handler.h"
 #include "http_date.h"
 #include "slab.h"
+#include "stats.h"
 
 struct rh_server;
 struct rh_site;
-
-/* What the status endpoint counts, per ring, summed when asked. */
-struct rh_ring_stats {
-	atomic_uint_fast64_t responses[5]; /* by status class, 1xx to 5xx */
-	atomic_uint_fast64_t bytes_sent;
-	atomic_uint_fast64_t accepts;
-	atomic_uint_fast64_t buffer_waits;
-};
 
 struct rh_ring {
 	struct rh_server *srv;
@@ -46,11 +41,13 @@ struct rh_ring {
 	_Atomic(struct rh_site *) next_site;
 
 	struct rh_bufpool bufs;
-	bool fixed_buffers; /* the pool is registered: READ_FIXED into it */
+	struct rh_body_env body; /* the pool, the ring, whether the pool is registered */
 	struct rh_conn_slab conns;
 	struct rh_slab exchanges;
 	struct rh_slab heads, heads_large; /* request heads that arrive in pieces */
 	struct rh_slab multiparts;	   /* multipart/byteranges bodies in flight */
+	struct rh_slab warms;		   /* look-ups of paths the dentry cache lacked */
+	struct rh_plan plan;		   /* the request being planned */
 	uint64_t random;		   /* xorshift state: multipart boundaries */
 	struct rh_file_cache files;
 	struct rh_access_log access;
@@ -58,11 +55,6 @@ struct rh_ring {
 	time_t now; /* CLOCK_MONOTONIC seconds */
 	time_t wall;
 	char date[RH_HTTP_DATE_LEN + 1];
-	/* the 503 for a connection over max_connections, remade each second
-	 * for its Date; two, so that a send still reading last second's is
-	 * left alone */
-	char refusal[2][512];
-	size_t refusal_len;
 	struct __kernel_timespec tick_ts;
 	time_t last_warning;
 
@@ -85,6 +77,10 @@ void rh_ring_join(struct rh_ring *r);
 /* Main thread: wakes the ring to look at stop and reload requests. */
 void rh_ring_wake(struct rh_ring *r);
 
+/* The status endpoint's text (handler.h): every ring's counters, read
+ * without locks; CTX is the ring asking. */
+char *rh_ring_metrics_text(void *ctx, size_t *len);
+
 /* Rate-limited warning for conditions that can repeat per request. */
 static inline bool rh_ring_may_warn(struct rh_ring *r)
 {
@@ -101,15 +97,6 @@ static inline uint64_t rh_ring_random(struct rh_ring *r)
 	r->random ^= r->random << 25;
 	r->random ^= r->random >> 27;
 	return r->random * 0x2545f4914f6cdd1dULL;
-}
-
-/* CLOCK_MONOTONIC in microseconds. */
-static inline uint64_t rh_ring_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 }
 
 #endif

@@ -231,6 +231,24 @@ def test_clf_escaping(servers, root, tmp_path):
     assert rest[2].startswith('"GET /hi\\xE9gh HTTP/1.'), rest
 
 
+def test_clf_counts_builtin_error_bodies(servers, root, tmp_path):
+    """The body size in a CLF line counts a built-in error page's body (a
+    404 is not "404 0"), and a file's body without its head."""
+    log = tmp_path / "access.log"
+    srv = servers.start(root, {"access_log": str(log)})
+    with Client(srv.port) as c:
+        c.send(req("/missing"))
+        missing = c.response()
+        c.send(req("/a.txt"))
+        found = c.response()
+    assert missing.status == 404 and len(missing.body) > 0
+    assert found.status == 200
+    srv.stop()
+    rest = [CLF_RE.match(ln).group(1) for ln in clf_lines(log)]
+    assert rest == [f'"GET /missing HTTP/1.1" 404 {len(missing.body)}',
+                    f'"GET /a.txt HTTP/1.1" 200 {len(found.body)}'], rest
+
+
 # ----------------------------------------------------------------- signals
 
 def test_sigusr1_reopens_the_log_and_nothing_else(servers, root, tmp_path):

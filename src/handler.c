@@ -83,6 +83,7 @@ static bool preconditions_pass(const struct job *j, struct rh_str etag, time_t m
 		return false;
 	case RH_PRECOND_FAILED:
 		plan->resp.etag = (struct rh_str){ 0 };
+		plan->resp.accept_ranges = false;
 		plan->resp.last_modified = NULL;
 		plan_error(plan, 412);
 		return false;
@@ -102,6 +103,7 @@ static void plan_file(const struct job *j, struct rh_file *f, const char *type)
 	resp->status = 200;
 	resp->etag = etag;
 	resp->last_modified = f->last_modified;
+	resp->accept_ranges = true;
 	resp->content_type = type;
 	if (!preconditions_pass(j, etag, f->mtime)) {
 		if (resp->status == 304)
@@ -129,6 +131,7 @@ static void plan_file(const struct job *j, struct rh_file *f, const char *type)
 		case RH_RANGE_UNSATISFIABLE:
 			rh_file_put(f);
 			resp->etag = (struct rh_str){ 0 };
+			resp->accept_ranges = false;
 			resp->last_modified = NULL;
 			resp->size = f->size;
 			plan->parts.n = 0;

@@ -89,7 +89,7 @@ size_t rh_resp_head(char *buf, size_t cap, const struct rh_resp *r)
 		put(&o, r->etag.p, r->etag.len);
 		puts_(&o, "\r\n");
 	}
-	if (r->etag.len && r->status != 304)
+	if (r->accept_ranges && r->status != 304)
 		puts_(&o, "Accept-Ranges: bytes\r\n");
 	if (r->ranged)
 		putf(&o, "Content-Range: bytes %llu-%llu/%llu\r\n", (unsigned long long)r->first,

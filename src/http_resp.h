@@ -18,6 +18,7 @@ struct rh_resp {
 	uint64_t content_length;
 	struct rh_str etag;
 	const char *last_modified;
+	bool accept_ranges;	/* a file: Range is honoured (Accept-Ranges: bytes) */
 	bool ranged;		/* 206: Content-Range: bytes first-last/size */
 	bool unsatisfiable;	/* 416: Content-Range: bytes star/size */
 	uint64_t first, last, size;

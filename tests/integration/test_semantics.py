@@ -435,20 +435,68 @@ def test_malformed_chunk_size_alone_400(srv):
         expect_closed(c, 400)
 
 
+def wire_body(total):
+    """A chunked body of exactly TOTAL bytes on the wire, final CRLF
+    included: 1000-byte chunks, then one that makes up the rest."""
+    pieces, left = [], total - len(b"0\r\n\r\n")
+    while left > len(chunk(b"x" * 1000)) + len(chunk(b"x")):
+        pieces.append(chunk(bytes(range(256)) * 3 + b"x" * 232))
+        left -= len(pieces[-1])
+    size = left - 4                 # "h\r\n" ... "\r\n" around SIZE bytes
+    while len(chunk(b"y" * size)) > left:
+        size -= 1
+    last = chunk(b"y" * size)
+    ext = b";" + b"p" * (left - len(last) - 1) if left > len(last) else b""
+    body = b"".join(pieces) + chunk(b"y" * size, ext) + b"0\r\n\r\n"
+    assert len(body) == total, (len(body), total)
+    return body
+
+
 @pytest.mark.parametrize("total,status", [(65536, 405), (65537, 413)])
 def test_chunked_body_limit(srv, total, status):
-    """64 KiB of chunk data is read and dropped; one byte more is 413 and a
-    close, however the data is cut into chunks."""
-    data = bytes(range(256)) * (total // 256) + b"x" * (total % 256)
-    body = b"".join(chunk(data[i:i + 1000]) for i in range(0, total, 1000)) + b"0\r\n\r\n"
+    """64 KiB of chunked body on the wire, sizes, CRLFs and the last chunk
+    included, is read and dropped; one byte more is 413 and a close."""
     with Client(srv.port) as c:
-        send(c, post(headers=CHUNKED) + body + FOLLOW)
+        send(c, post(headers=CHUNKED) + wire_body(total) + FOLLOW)
         if status == 413:
             expect_closed(c, 413)
         else:
             r = c.response()
             assert (r.status, r["Connection"]) == (405, "keep-alive"), r
             expect_follow(c)
+
+
+def test_chunk_extensions_count_against_the_limit(srv):
+    """One-byte chunks each with a 1,000-byte extension: 100 of them carry
+    100 bytes of data in 100 KB on the wire, past the 64 KiB limit, so 413
+    and the connection closes (it is not read to the end)."""
+    one = chunk(b"x", b";e=" + b"v" * 997)
+    assert len(one) == 1006
+    with Client(srv.port) as c:
+        send(c, post(headers=CHUNKED) + one * 100 + b"0\r\n\r\n" + FOLLOW)
+        expect_closed(c, 413)
+
+
+def test_chunk_extensions_under_the_limit_kept(srv):
+    """The same chunks, 60 of them (60,365 bytes with the last chunk): read
+    and dropped, and the connection goes on."""
+    one = chunk(b"x", b";e=" + b"v" * 997)
+    with Client(srv.port) as c:
+        send(c, post(headers=CHUNKED) + one * 60 + b"0\r\n\r\n" + FOLLOW)
+        r = c.response()
+        assert (r.status, r["Connection"]) == (405, "keep-alive"), r
+        expect_follow(c)
+
+
+def test_trailers_count_against_the_limit(srv):
+    """Trailers within their own 8 KiB limit still count: 62 KiB of data
+    and 7 KiB of trailers are more than 64 KiB."""
+    data = b"".join(chunk(b"t" * 1024) for _ in range(62))
+    trailers = b"".join(b"X-Pad-%02d: %s\r\n" % (i, b"p" * 90) for i in range(70))
+    assert len(trailers) < 8192 and len(data) < 65536 < len(data) + len(trailers)
+    with Client(srv.port) as c:
+        send(c, post(headers=CHUNKED) + data + b"0\r\n" + trailers + b"\r\n" + FOLLOW)
+        expect_closed(c, 413)
 
 
 def test_huge_chunk_size_413(srv):

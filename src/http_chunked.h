@@ -20,7 +20,7 @@ struct rh_chunked {
 	uint64_t remaining;  /* private: data bytes left in the current chunk */
 	uint32_t ext_len;    /* private: of the current chunk's extensions */
 	uint32_t trailer_len; /* private: of the trailer section so far */
-	uint64_t max_wire;   /* private: the limit of wire */
+	uint64_t max_wire;   /* private: the most bytes the body may take */
 	uint64_t wire;	     /* bytes of the body consumed so far */
 };
 

@@ -16,16 +16,16 @@ void rh_http_date_format(time_t t, char out[RH_HTTP_DATE_LEN + 1])
 {
 	struct tm tm;
 
-	/* clamped, gmtime_r cannot fail: its year fits an int */
+	/* clamped, gmtime_r cannot fail (the year fits tm_year) and the year
+	 * has four digits; the "% 10000" only tells the compiler so */
 	if ((long long)t < RH_HTTP_DATE_MIN)
 		t = (time_t)RH_HTTP_DATE_MIN;
 	else if ((long long)t > RH_HTTP_DATE_MAX)
 		t = (time_t)RH_HTTP_DATE_MAX;
 	gmtime_r(&t, &tm);
 	snprintf(out, RH_HTTP_DATE_LEN + 1, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-		 days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon],
-		 (tm.tm_year + 1900) % 10000 /* as clamped, said for the compiler */, tm.tm_hour,
-		 tm.tm_min, tm.tm_sec);
+		 days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], (tm.tm_year + 1900) % 10000,
+		 tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 static int month_of(const char *m)

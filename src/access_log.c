@@ -90,39 +90,15 @@ void rh_access_rec_site(struct rh_access_rec *rec, const char *name)
 	snprintf(rec->site, sizeof rec->site, "%s", name);
 }
 
-size_t rh_clf_escape(char *dst, size_t room, const char *src, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = src[i];
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			if (n + 1 > room)
-				break;
-			dst[n++] = c;
-		} else {
-			if (n + 4 > room)
-				break;
-			dst[n++] = '\\';
-			dst[n++] = 'x';
-			dst[n++] = hex[c >> 4];
-			dst[n++] = hex[c & 15];
-		}
-	}
-	return n;
-}
-
 /* "GET /x HTTP/1.1", escaped, into DST of ROOM (> 32) bytes, NUL-terminated;
  * the version always fits. */
 static void request_line(char *dst, size_t room, const struct rh_access_rec *rec)
 {
 	const char *method = rec->text, *target = method + rec->method_len;
-	size_t n = rh_clf_escape(dst, room - 17, method, rec->method_len);
+	size_t n = rh_log_escape(dst, room - 17, method, rec->method_len);
 
 	dst[n++] = ' ';
-	n += rh_clf_escape(dst + n, room - 16 - n, target, rec->target_len);
+	n += rh_log_escape(dst + n, room - 16 - n, target, rec->target_len);
 	snprintf(dst + n, room - n, " HTTP/1.%d", rec->version % 10);
 }
 
@@ -141,14 +117,14 @@ static void log_to_journal(const char *peer, const struct rh_access_rec *rec, in
 	rh_journal_addf(&e, "PRIORITY", "%d", RH_LOG_INFO);
 	rh_journal_add(&e, "SYSLOG_IDENTIFIER", "ringhttpd", 9);
 	rh_journal_add(&e, "REMOTE_ADDR", peer, strlen(peer));
-	rh_journal_add(&e, "REQUEST_METHOD", method, rec->method_len);
-	rh_journal_add(&e, "REQUEST_PATH", target, rec->target_len);
+	rh_log_add_escaped(&e, "REQUEST_METHOD", method, rec->method_len);
+	rh_log_add_escaped(&e, "REQUEST_PATH", target, rec->target_len);
 	rh_journal_addf(&e, "STATUS", "%d", status);
 	rh_journal_addf(&e, "BYTES_SENT", "%llu", (unsigned long long)bytes_sent);
 	rh_journal_addf(&e, "DURATION_USEC", "%llu", (unsigned long long)duration);
-	rh_journal_add(&e, "USER_AGENT", agent, rec->agent_len);
+	rh_log_add_escaped(&e, "USER_AGENT", agent, rec->agent_len);
 	if (rec->site[0])
-		rh_journal_add(&e, "SITE", rec->site, strlen(rec->site));
+		rh_log_add_escaped(&e, "SITE", rec->site, strlen(rec->site));
 	/* a drop is counted; main.c reports the count */
 	rh_journal_send(&e);
 }
@@ -167,7 +143,7 @@ static void log_to_buffer(struct rh_access_log *log, const char *peer,
 	strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
 	request_line(line, sizeof line, rec);
 	if (rec->site[0]) {
-		size_t k = rh_clf_escape(site + 2, sizeof site - 4, rec->site, strlen(rec->site));
+		size_t k = rh_log_escape(site + 2, sizeof site - 4, rec->site, strlen(rec->site));
 		site[0] = ' ';
 		site[1] = site[k + 2] = '"';
 		site[k + 3] = '\0';

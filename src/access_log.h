@@ -73,9 +73,4 @@ void rh_access_log_written(struct rh_access_log *log, int res);
 /* At the ring's end: what is still buffered, written synchronously. */
 void rh_access_log_final_flush(struct rh_access_log *log, const struct rh_site *site);
 
-/* Common Log Format escaping, as nginx does it: '"', '\\', control bytes
- * and bytes >= 0x7f become \xHH. Writes at most ROOM bytes of SRC[0..LEN)
- * escaped into DST (no NUL) and returns how many; never splits an escape. */
-size_t rh_clf_escape(char *dst, size_t room, const char *src, size_t len);
-
 #endif

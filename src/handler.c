@@ -287,15 +287,19 @@ static void plan_slash_redirect(const struct job *j)
 	plan->resp.location_has_query = j->req->has_query;
 }
 
-/* One of the site's `redirects`, to an encoded target with the query. */
+/* One of the site's `redirects`, matched on the decoded, normalized path:
+ * for a prefix, the rest of that path after `from` is cut there and only
+ * then percent-encoded, so that an escape is never split. */
 static void plan_site_redirect(const struct job *j, const struct rh_redirect *rd)
 {
 	struct rh_plan *plan = j->plan;
-	char encoded[3 * RH_MAX_REQUEST_LINE + 1];
-	size_t n = rh_path_encode(j->path, j->len, encoded, sizeof encoded);
+	char rest[3 * RH_MAX_REQUEST_LINE + 1];
+	size_t n = rd->prefix ? rh_path_encode(j->path + rd->from_len, j->len - rd->from_len, rest,
+					       sizeof rest)
+			      : 0;
 	const struct rh_str *q = &j->req->query;
 
-	n = rh_redirect_location(rd, encoded, n, q->p, q->len, j->req->has_query, plan->location,
+	n = rh_redirect_location(rd, rest, n, q->p, q->len, j->req->has_query, plan->location,
 				 sizeof plan->location);
 	if (n >= sizeof plan->location) {
 		plan_error(plan, 414);

@@ -28,7 +28,8 @@ enum {
 	ST_TRAILER_LF,
 	ST_FINAL_LF,
 	ST_DONE,
-	ST_ERROR,
+	ST_ERROR,	 /* malformed: 400 */
+	ST_TOO_LARGE,	 /* past max_wire: 413 */
 };
 
 static bool is_ws(unsigned char c)
@@ -42,10 +43,11 @@ static bool is_qdtext(unsigned char c)
 	return c == '\t' || (c >= 0x20 && c != 0x7f && c != '"' && c != '\\');
 }
 
-void rh_chunked_init(struct rh_chunked *c)
+void rh_chunked_init(struct rh_chunked *c, uint64_t max_wire)
 {
 	memset(c, 0, sizeof *c);
 	c->state = ST_SIZE;
+	c->max_wire = max_wire;
 }
 
 bool rh_chunked_done(const struct rh_chunked *c)
@@ -181,22 +183,31 @@ ssize_t rh_chunked_feed(struct rh_chunked *c, const char *buf, size_t len)
 {
 	size_t i = 0;
 
-	if (c->state == ST_ERROR)
-		return -400;
-	while (i < len && c->state != ST_DONE) {
+	while (i < len && c->state < ST_DONE) {
+		if (c->wire == c->max_wire) {
+			c->state = ST_TOO_LARGE;
+			break;
+		}
 		if (c->state == ST_DATA) {
-			size_t n = len - i < c->remaining ? len - i : (size_t)c->remaining;
+			uint64_t n = len - i;
 
+			if (n > c->remaining)
+				n = c->remaining;
+			if (n > c->max_wire - c->wire)
+				n = c->max_wire - c->wire;
 			c->remaining -= n;
-			c->data += n;
+			c->wire += n;
 			i += n;
 			if (!c->remaining)
 				c->state = ST_DATA_CR;
 			continue;
 		}
 		c->state = step(c, (unsigned char)buf[i++]);
-		if (c->state == ST_ERROR)
-			return -400;
+		c->wire++;
 	}
+	if (c->state == ST_ERROR)
+		return -400;
+	if (c->state == ST_TOO_LARGE)
+		return -413;
 	return i;
 }

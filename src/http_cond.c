@@ -6,12 +6,29 @@
 
 #include "http_date.h"
 
+size_t rh_mtime_hex(char out[RH_MTIME_HEX_MAX], const struct timespec *ts)
+{
+	/* seconds (as unsigned: two's complement keeps them distinct) times
+	 * 10^9 plus nanoseconds, in 96 bits: HI:LO */
+	uint64_t sec = (uint64_t)ts->tv_sec, nsec = (uint64_t)ts->tv_nsec % 1000000000u;
+	uint64_t low = (sec & 0xffffffffu) * 1000000000u, high = (sec >> 32) * 1000000000u;
+	uint64_t lo = low + (high << 32), hi = (high >> 32) + (lo < low);
+
+	lo += nsec;
+	hi += lo < nsec;
+	if (!hi)
+		return snprintf(out, RH_MTIME_HEX_MAX, "%llx", (unsigned long long)lo);
+	return snprintf(out, RH_MTIME_HEX_MAX, "%llx%016llx", (unsigned long long)hi,
+			(unsigned long long)lo);
+}
+
 size_t rh_etag_format(char out[RH_ETAG_MAX], const struct stat *st)
 {
-	uint64_t mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + st->st_mtim.tv_nsec;
+	char mtime[RH_MTIME_HEX_MAX];
 
-	return snprintf(out, RH_ETAG_MAX, "\"%llx-%llx-%llx\"", (unsigned long long)st->st_ino,
-			(unsigned long long)st->st_size, (unsigned long long)mtime_ns);
+	rh_mtime_hex(mtime, &st->st_mtim);
+	return snprintf(out, RH_ETAG_MAX, "\"%llx-%llx-%s\"", (unsigned long long)st->st_ino,
+			(unsigned long long)st->st_size, mtime);
 }
 
 /* entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE at *P; *OPAQUE is the quoted
@@ -102,19 +119,20 @@ static bool safe_method(const struct rh_request *req)
 enum rh_precond rh_preconditions(const struct rh_request *req, struct rh_str etag, time_t mtime,
 				 time_t now)
 {
+	bool dated = rh_http_date_in_range(mtime);
 	time_t date;
 
 	if (req->if_match.n) {
 		if (!etag_list_match(&req->if_match, etag, true))
 			return RH_PRECOND_FAILED;
-	} else if (req->if_unmodified_since.p &&
+	} else if (dated && req->if_unmodified_since.p &&
 		   rh_http_date_parse(req->if_unmodified_since, &date) && mtime > date) {
 		return RH_PRECOND_FAILED;
 	}
 	if (req->if_none_match.n) {
 		if (etag_list_match(&req->if_none_match, etag, false))
 			return safe_method(req) ? RH_PRECOND_NOT_MODIFIED : RH_PRECOND_FAILED;
-	} else if (safe_method(req) && req->if_modified_since.p &&
+	} else if (dated && safe_method(req) && req->if_modified_since.p &&
 		   rh_http_date_parse(req->if_modified_since, &date) && date <= now &&
 		   mtime <= date) {
 		return RH_PRECOND_NOT_MODIFIED;
@@ -131,7 +149,7 @@ bool rh_if_range_holds(const struct rh_request *req, struct rh_str etag, time_t 
 		return true;
 	if (v.len && (v.p[0] == '"' || v.p[0] == 'W')) /* strong comparison: W/ never matches */
 		return v.p[0] == '"' && v.len == etag.len && !memcmp(v.p, etag.p, etag.len);
-	return rh_http_date_parse(v, &date) && date == mtime;
+	return rh_http_date_in_range(mtime) && rh_http_date_parse(v, &date) && date == mtime;
 }
 
 /* Decimal digits at *P into *V; false when there are none or too many. */

@@ -11,8 +11,14 @@
 
 #include "http_parse.h"
 
-#define RH_ETAG_MAX 48
+#define RH_MTIME_HEX_MAX 25 /* 24 hex digits and a NUL */
+#define RH_ETAG_MAX 64
 
+/* The modification time TS in nanoseconds since 1970, in hex, into OUT:
+ * distinct times give distinct strings, whatever their range (a time from
+ * 1970 to 2554 as its 64-bit count, any other as a wider one). Returns
+ * the length. */
+size_t rh_mtime_hex(char out[RH_MTIME_HEX_MAX], const struct timespec *ts);
 /* A strong entity tag, quoted, from the file's identity, size and mtime. */
 size_t rh_etag_format(char out[RH_ETAG_MAX], const struct stat *st);
 
@@ -31,7 +37,10 @@ enum rh_precond {
  *     412 for other methods;
  *  4. without If-None-Match, for GET and HEAD only, If-Modified-Since:
  *     304 when MTIME is not later; ignored when the date is later than NOW.
- * An invalid date is ignored; a malformed tag list matches nothing. The
+ * An invalid date is ignored; a malformed tag list matches nothing. An
+ * MTIME that an HTTP-date cannot say (its Last-Modified is clamped) is no
+ * modification date: both date conditions are then ignored (RFC 9110
+ * 13.1.3, 13.1.4), and an If-Range date never holds. The
  * caller evaluates them only where the answer would otherwise be 2xx or
  * 412 (RFC 9110 13.2.1), and If-Range afterwards (rh_if_range_holds). */
 enum rh_precond rh_preconditions(const struct rh_request *req, struct rh_str etag, time_t mtime,

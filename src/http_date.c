@@ -7,10 +7,21 @@ static const char days[7][4] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
 static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
 				     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
+bool rh_http_date_in_range(time_t t)
+{
+	return (long long)t >= RH_HTTP_DATE_MIN && (long long)t <= RH_HTTP_DATE_MAX;
+}
+
 void rh_http_date_format(time_t t, char out[RH_HTTP_DATE_LEN + 1])
 {
 	struct tm tm;
 
+	/* clamped, gmtime_r cannot fail (the year fits tm_year) and the year
+	 * has four digits; the "% 10000" only tells the compiler so */
+	if ((long long)t < RH_HTTP_DATE_MIN)
+		t = (time_t)RH_HTTP_DATE_MIN;
+	else if ((long long)t > RH_HTTP_DATE_MAX)
+		t = (time_t)RH_HTTP_DATE_MAX;
 	gmtime_r(&t, &tm);
 	snprintf(out, RH_HTTP_DATE_LEN + 1, "%s, %02d %s %04d %02d:%02d:%02d GMT",
 		 days[tm.tm_wday], tm.tm_mday, months[tm.tm_mon], (tm.tm_year + 1900) % 10000,

@@ -56,6 +56,39 @@ int rh_log_level_parse(const char *name)
 	return -1;
 }
 
+size_t rh_log_escape(char *dst, size_t room, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = src[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
+			if (n + 1 > room)
+				break;
+			dst[n++] = c;
+		} else {
+			if (n + 4 > room)
+				break;
+			dst[n++] = '\\';
+			dst[n++] = 'x';
+			dst[n++] = hex[c >> 4];
+			dst[n++] = hex[c & 15];
+		}
+	}
+	return n;
+}
+
+void rh_log_add_escaped(struct rh_journal_entry *e, const char *name, const char *value,
+			size_t len)
+{
+	/* one byte more than an entry holds: a value cut here overflows it */
+	char buf[RH_JOURNAL_MAX + 1];
+
+	rh_journal_add(e, name, buf, rh_log_escape(buf, sizeof buf, value, len));
+}
+
 struct event {
 	const char *id;
 	const struct rh_log_field *fields;
@@ -76,8 +109,8 @@ static void to_journal(enum rh_log_level level, const char *file, int line, cons
 	rh_journal_add(&e, "CODE_FUNC", func, strlen(func));
 	if (rq) {
 		rh_journal_add(&e, "REMOTE_ADDR", rq->remote_addr, strlen(rq->remote_addr));
-		rh_journal_add(&e, "REQUEST_METHOD", rq->method, strlen(rq->method));
-		rh_journal_add(&e, "REQUEST_PATH", rq->path, rq->path_len);
+		rh_log_add_escaped(&e, "REQUEST_METHOD", rq->method, strlen(rq->method));
+		rh_log_add_escaped(&e, "REQUEST_PATH", rq->path, rq->path_len);
 		rh_journal_addf(&e, "STATUS", "%d", rq->status);
 	}
 	if (ev) {
@@ -102,13 +135,17 @@ static void emit(enum rh_log_level level, const char *file, int line, const char
 	for (src = strstr(file, "src/"); src; src = strstr(src + 1, "src/"))
 		if (src == file || src[-1] == '/')
 			file = src;
-	if (log_journal)
+	if (log_journal) {
 		to_journal(level, file, line, func, rq, ev, msg);
-	else if (rq)
+	} else if (rq) {
+		char path[4 * 1024];
+		size_t n = rh_log_escape(path, sizeof path, rq->path, rq->path_len);
+
 		fprintf(stderr, "%s: %s (%s \"%s %.*s\" %d)\n", level_names[level], msg,
-			rq->remote_addr, rq->method, rq->path_len, rq->path, rq->status);
-	else /* one write per line so that lines of different threads never mix */
+			rq->remote_addr, rq->method, (int)n, path, rq->status);
+	} else { /* one write per line so that lines of different threads never mix */
 		fprintf(stderr, "%s: %s\n", level_names[level], msg);
+	}
 }
 
 void rh_log_at(enum rh_log_level level, const char *file, int line, const char *func,

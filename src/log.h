@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct rh_journal_entry;
+
 /* syslog priorities, as journald expects in PRIORITY= */
 enum rh_log_level {
 	RH_LOG_ERR = 3,
@@ -15,6 +17,17 @@ enum rh_log_level {
 	RH_LOG_INFO = 6,
 	RH_LOG_DEBUG = 7,
 };
+
+/* Request bytes in a log (access log lines, journal fields), escaped as
+ * nginx does it: '"', '\\', control bytes and bytes >= 0x7f become \xHH,
+ * so a value is printable ASCII and cannot end a quoted CLF field. Writes
+ * at most ROOM bytes of SRC[0..LEN) escaped into DST (no NUL) and returns
+ * how many; never splits an escape. */
+size_t rh_log_escape(char *dst, size_t room, const char *src, size_t len);
+/* NAME=VALUE in E, VALUE[0..LEN) escaped so; one too long for an entry
+ * makes the entry overflow, as rh_journal_add does. */
+void rh_log_add_escaped(struct rh_journal_entry *e, const char *name, const char *value,
+			size_t len);
 
 void rh_log_init(void);
 void rh_log_set_level(enum rh_log_level level);

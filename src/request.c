@@ -9,7 +9,7 @@ ssize_t rh_request_head(const char *data, size_t len, size_t max_head, struct rh
 		f->body_left = req->content_length;
 		f->chunked = req->chunked;
 		if (f->chunked)
-			rh_chunked_init(&f->chunks);
+			rh_chunked_init(&f->chunks, RH_MAX_DISCARD);
 	}
 	return n;
 }
@@ -35,9 +35,7 @@ ssize_t rh_request_drop_body(struct rh_framing *f, const char *data, size_t len)
 	}
 	n = rh_chunked_feed(&f->chunks, data, len);
 	if (n < 0)
-		return -400;
-	if (f->chunks.data > RH_MAX_DISCARD)
-		return -413;
+		return n;
 	if (rh_chunked_done(&f->chunks))
 		f->chunked = false;
 	return n;

@@ -14,7 +14,8 @@
 
 /* Request bodies up to this size are read and dropped before the answer,
  * keeping the connection; a larger one is answered at once, then the
- * connection closes. */
+ * connection closes. A chunked body is measured on the wire, framing
+ * included. */
 #define RH_MAX_DISCARD (64 * 1024)
 
 struct rh_framing {
@@ -34,7 +35,7 @@ bool rh_request_in_body(const struct rh_framing *f);
 bool rh_request_body_fits(const struct rh_framing *f);
 /* Drops body bytes at the start of DATA[0..LEN). Returns how many, or
  * -400 for a malformed chunked body and -413 for one that grows past
- * RH_MAX_DISCARD. */
+ * RH_MAX_DISCARD bytes on the wire. */
 ssize_t rh_request_drop_body(struct rh_framing *f, const char *data, size_t len);
 
 #endif

@@ -326,15 +326,18 @@ static void put(struct out *o, const char *s, size_t n)
 	o->len += n;
 }
 
-size_t rh_redirect_location(const struct rh_redirect *r, const char *path, size_t len,
+size_t rh_redirect_location(const struct rh_redirect *r, const char *rest, size_t len,
 			    const char *query, size_t query_len, bool has_query, char *buf,
 			    size_t cap)
 {
 	struct out o = { buf, cap, 0 };
 
 	put(&o, r->to, r->to_base);
-	if (r->prefix && len >= r->from_len)
-		put(&o, path + r->from_len, len - r->from_len);
+	if (r->prefix && len) {
+		if (r->to[r->to_base - 1] != '/')
+			put(&o, "/", 1);
+		put(&o, rest, len);
+	}
 	if (has_query && (query_len || !r->to_query)) {
 		put(&o, r->to_query ? "&" : "?", 1);
 		put(&o, query, query_len);

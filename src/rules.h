@@ -109,17 +109,20 @@ bool rh_redirect_compile(struct rh_redirect *r, const char *from, const char *to
 			 unsigned status, char *msg, size_t msglen);
 void rh_redirect_free(struct rh_redirect *r);
 
-/* The first entry of R[0..N) that matches PATH: its `from` equal to PATH,
- * or, for a prefix, PATH starting with it. NULL when none does. */
+/* The first entry of R[0..N) that matches the decoded, normalized PATH:
+ * its `from` equal to PATH, or, for a prefix, PATH starting with it. NULL
+ * when none does. */
 const struct rh_redirect *rh_redirect_find(const struct rh_redirect *r, size_t n,
 					   const char *path, size_t len);
 
-/* Writes the Location of a redirect found for PATH into BUF: `to`, then
- * for a prefix the rest of PATH after `from`, then "?QUERY" when HAS_QUERY
- * ('&' when `to` has a query of its own; an empty query is kept as "?"),
- * then `to`'s fragment. NUL-terminated when it fits; returns the full
- * length like snprintf (it fits when below CAP). */
-size_t rh_redirect_location(const struct rh_redirect *r, const char *path, size_t len,
+/* Writes the Location of a redirect into BUF: `to`, then for a prefix
+ * REST[0..LEN) (the rest of the path after `from`, percent-encoded) after
+ * a '/' (`to`'s own, or one added), so that it stays in `to`'s path and
+ * can never reach its authority; then "?QUERY" when HAS_QUERY ('&' when
+ * `to` has a query of its own; an empty query is kept as "?"), then `to`'s
+ * fragment. NUL-terminated when it fits; returns the full length like
+ * snprintf (it fits when below CAP). */
+size_t rh_redirect_location(const struct rh_redirect *r, const char *rest, size_t len,
 			    const char *query, size_t query_len, bool has_query, char *buf,
 			    size_t cap);
 

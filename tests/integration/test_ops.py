@@ -69,11 +69,34 @@ def test_journal_access_log_entry(servers, root, journal):
     assert e == {
         "MESSAGE": f'127.0.0.1 "GET /a.txt?q=\\x22x\\x22\\x5Cy HTTP/1.1" 400 {sent}',
         "PRIORITY": "6", "SYSLOG_IDENTIFIER": "ringhttpd", "REMOTE_ADDR": "127.0.0.1",
-        "REQUEST_METHOD": "GET", "REQUEST_PATH": target, "STATUS": "400",
+        "REQUEST_METHOD": "GET", "REQUEST_PATH": '/a.txt?q=\\x22x\\x22\\x5Cy', "STATUS": "400",
         "BYTES_SENT": str(sent), "DURATION_USEC": e["DURATION_USEC"],
         "USER_AGENT": "",       # the head was not read past its bad request line
     }, e
     assert re.fullmatch(r"\d+", e["DURATION_USEC"]), e
+    srv.stop()
+
+
+def test_journal_fields_escaped(servers, root, journal):
+    """USER_AGENT and REQUEST_PATH are escaped as the CLF line is: '"', '\\',
+    control bytes and bytes from 0x7f up become \\xHH, so that the fields
+    are printable ASCII. The exact bytes of the datagram's fields."""
+    srv = servers.new(base_settings(root) | {"access_log": "journal"},
+                      wrapper=journal.wrapper()).start()
+    agent = 'ua\xff\t"q"\\/1 \x80'
+    r, _ = raw_exchange(srv.port, req("/a.txt?x=%22", headers={"User-Agent": agent}))
+    assert r.status == 200, r
+    i, _ = journal.wait(lambda f: f.get("REQUEST_PATH") == "/a.txt?x=%22")
+    fields = dict(journal.entries[i])
+    assert fields["USER_AGENT"] == b"ua\\xFF\\x09\\x22q\\x22\\x5C/1 \\x80", fields
+    assert fields["REQUEST_PATH"] == b"/a.txt?x=%22", fields
+    assert fields["REQUEST_METHOD"] == b"GET", fields
+    # a target that is not a valid URI is logged as sent, escaped
+    raw_exchange(srv.port, b'GET /a.txt?\xff"\\ HTTP/1.1\r\nHost: test\r\n\r\n')
+    i, _ = journal.wait(lambda f: f.get("STATUS") == "400", start=i + 1)
+    fields = dict(journal.entries[i])
+    assert fields["REQUEST_PATH"] == b"/a.txt?\\xFF\\x22\\x5C", fields
+    assert b"\"GET /a.txt?\\xFF\\x22\\x5C HTTP/1.1\" 400 " in fields["MESSAGE"], fields
     srv.stop()
 
 

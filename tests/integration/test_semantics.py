@@ -9,12 +9,15 @@ answers the next pipelined request exactly once."""
 import os
 import random
 import re
+import shutil
 import socket
+import tempfile
 import time
 
 import pytest
 
-from rhtest import Client, http_date, req, unread_by_server, wait_until, write_files
+from rhtest import (IMF_FIXDATE_RE, STRONG_ETAG_RE, Client, http_date, req, unread_by_server,
+                    wait_until, write_files)
 
 MTIME = 1614834367          # Thu, 04 Mar 2021 05:06:07 GMT
 RANGE_SIZE = 2000
@@ -435,20 +438,68 @@ def test_malformed_chunk_size_alone_400(srv):
         expect_closed(c, 400)
 
 
+def wire_body(total):
+    """A chunked body of exactly TOTAL bytes on the wire, final CRLF
+    included: 1000-byte chunks, then one that makes up the rest."""
+    pieces, left = [], total - len(b"0\r\n\r\n")
+    while left > len(chunk(b"x" * 1000)) + len(chunk(b"x")):
+        pieces.append(chunk(bytes(range(256)) * 3 + b"x" * 232))
+        left -= len(pieces[-1])
+    size = left - 4                 # "h\r\n" ... "\r\n" around SIZE bytes
+    while len(chunk(b"y" * size)) > left:
+        size -= 1
+    last = chunk(b"y" * size)
+    ext = b";" + b"p" * (left - len(last) - 1) if left > len(last) else b""
+    body = b"".join(pieces) + chunk(b"y" * size, ext) + b"0\r\n\r\n"
+    assert len(body) == total, (len(body), total)
+    return body
+
+
 @pytest.mark.parametrize("total,status", [(65536, 405), (65537, 413)])
 def test_chunked_body_limit(srv, total, status):
-    """64 KiB of chunk data is read and dropped; one byte more is 413 and a
-    close, however the data is cut into chunks."""
-    data = bytes(range(256)) * (total // 256) + b"x" * (total % 256)
-    body = b"".join(chunk(data[i:i + 1000]) for i in range(0, total, 1000)) + b"0\r\n\r\n"
+    """64 KiB of chunked body on the wire, sizes, CRLFs and the last chunk
+    included, is read and dropped; one byte more is 413 and a close."""
     with Client(srv.port) as c:
-        send(c, post(headers=CHUNKED) + body + FOLLOW)
+        send(c, post(headers=CHUNKED) + wire_body(total) + FOLLOW)
         if status == 413:
             expect_closed(c, 413)
         else:
             r = c.response()
             assert (r.status, r["Connection"]) == (405, "keep-alive"), r
             expect_follow(c)
+
+
+def test_chunk_extensions_count_against_the_limit(srv):
+    """One-byte chunks each with a 1,000-byte extension: 100 of them carry
+    100 bytes of data in 100 KB on the wire, past the 64 KiB limit, so 413
+    and the connection closes (it is not read to the end)."""
+    one = chunk(b"x", b";e=" + b"v" * 997)
+    assert len(one) == 1006
+    with Client(srv.port) as c:
+        send(c, post(headers=CHUNKED) + one * 100 + b"0\r\n\r\n" + FOLLOW)
+        expect_closed(c, 413)
+
+
+def test_chunk_extensions_under_the_limit_kept(srv):
+    """The same chunks, 60 of them (60,365 bytes with the last chunk): read
+    and dropped, and the connection goes on."""
+    one = chunk(b"x", b";e=" + b"v" * 997)
+    with Client(srv.port) as c:
+        send(c, post(headers=CHUNKED) + one * 60 + b"0\r\n\r\n" + FOLLOW)
+        r = c.response()
+        assert (r.status, r["Connection"]) == (405, "keep-alive"), r
+        expect_follow(c)
+
+
+def test_trailers_count_against_the_limit(srv):
+    """Trailers within their own 8 KiB limit still count: 62 KiB of data
+    and 7 KiB of trailers are more than 64 KiB."""
+    data = b"".join(chunk(b"t" * 1024) for _ in range(62))
+    trailers = b"".join(b"X-Pad-%02d: %s\r\n" % (i, b"p" * 90) for i in range(70))
+    assert len(trailers) < 8192 and len(data) < 65536 < len(data) + len(trailers)
+    with Client(srv.port) as c:
+        send(c, post(headers=CHUNKED) + data + b"0\r\n" + trailers + b"\r\n" + FOLLOW)
+        expect_closed(c, 413)
 
 
 def test_huge_chunk_size_413(srv):
@@ -913,6 +964,119 @@ def test_precondition_list_over_several_lines(srv, tag, lines, status):
         r = c.response()
         assert r.status == status, r
         expect_follow(c)
+
+
+# Modification times an HTTP-date cannot say (RFC 9110 5.6.7: years 1 to
+# 9999). ext4 keeps mtimes from 1901 to 2446 only; tmpfs keeps any.
+DATE_MIN = -62135596800     # Mon, 01 Jan 0001 00:00:00 GMT
+DATE_MAX = 253402300799     # Fri, 31 Dec 9999 23:59:59 GMT
+FIRST_DAY = "Mon, 01 Jan 0001 00:00:00 GMT"
+LAST_DAY = "Fri, 31 Dec 9999 23:59:59 GMT"
+NS = 10**9
+# (mtime in ns, Last-Modified): the first two give the same 64-bit count
+# of nanoseconds (0), and so do the next two (2^62 s and 2^62 + 2^55 s)
+FAR_MTIMES = [
+    (0, "Thu, 01 Jan 1970 00:00:00 GMT"),
+    (2**62 * NS, LAST_DAY),
+    ((2**62 + 2**55) * NS, LAST_DAY),
+    (2**62 * NS + 1, LAST_DAY),
+    ((DATE_MAX + 1) * NS, LAST_DAY),
+    ((DATE_MIN - 1) * NS, FIRST_DAY),
+    (-(2**62) * NS, FIRST_DAY),
+    (-NS, "Wed, 31 Dec 1969 23:59:59 GMT"),
+]
+
+
+@pytest.fixture(scope="module")
+def far_root():
+    """A document root on tmpfs, or a skip when mtimes there are clamped."""
+    if not os.path.isdir("/dev/shm"):
+        pytest.skip("no /dev/shm: no file system at hand that keeps any mtime")
+    root = tempfile.mkdtemp(prefix="rh-far-", dir="/dev/shm")
+    probe = os.path.join(root, "probe")
+    with open(probe, "wb"):
+        pass
+    try:
+        for ns, _ in FAR_MTIMES:
+            os.utime(probe, ns=(0, ns))
+            if os.stat(probe).st_mtime_ns != ns:
+                pytest.skip(f"/dev/shm keeps no mtime of {ns} ns")
+        os.unlink(probe)
+        yield root
+    finally:
+        shutil.rmtree(root)
+
+
+@pytest.fixture(scope="module")
+def far_srv(module_servers, far_root):
+    return module_servers.start(far_root, {"cpu_limit": 1})     # one file cache
+
+
+def head(srv, target, headers=(), method="HEAD"):
+    with Client(srv.port) as c:
+        c.send(req(target, method, headers=headers))
+        return c.response(head=method == "HEAD")
+
+
+def test_far_mtimes_clamped_and_tags_distinct(far_srv, far_root):
+    """One file (same inode and size) given each mtime in turn: once the
+    server has seen the change, Last-Modified is a valid IMF-fixdate,
+    clamped to years 1 and 9999, and the ETag well-formed and new each
+    time, even where the nanosecond count no longer fits 64 bits."""
+    path = os.path.join(far_root, "far.txt")
+    with open(path, "wb") as f:
+        f.write(b"far\n")
+    seen, last = set(), {}
+
+    def new_tag():
+        last["r"] = head(far_srv, "/far.txt")
+        return last["r"]["ETag"] not in seen
+
+    for i, (ns, date) in enumerate(FAR_MTIMES):
+        os.utime(path, ns=(0, ns))
+        # the cache looks at the file again within a second; a new ETag
+        # says it has (the date alone may not change): poll for one
+        wait_until(new_tag, 10, f"a new ETag for an mtime of {ns} ns (step {i})")
+        r = last["r"]
+        assert r.status == 200, r
+        assert r["Last-Modified"] == date, (ns, r)
+        assert IMF_FIXDATE_RE.match(r["Last-Modified"]), r
+        assert STRONG_ETAG_RE.match(r["ETag"]), (ns, r)
+        seen.add(r["ETag"])
+
+
+@pytest.fixture(scope="module")
+def far_files(far_root):
+    """Files with an mtime before year 1, exactly year 1, and far after
+    year 9999."""
+    for name, ns in (("before.txt", -(2**62) * NS), ("first.txt", DATE_MIN * NS),
+                     ("after.txt", 2**62 * NS)):
+        path = os.path.join(far_root, name)
+        with open(path, "wb") as f:
+            f.write(name.encode())
+        os.utime(path, ns=(0, ns))
+
+
+@pytest.mark.parametrize("name,headers,status", [
+    ("before.txt", {"If-Modified-Since": FIRST_DAY}, 200),
+    ("before.txt", {"If-Unmodified-Since": FIRST_DAY}, 200),
+    ("after.txt", {"If-Unmodified-Since": FIRST_DAY}, 200),
+    ("after.txt", {"If-Unmodified-Since": LAST_DAY}, 200),
+    ("before.txt", {"Range": "bytes=0-1", "If-Range": FIRST_DAY}, 200),
+    ("after.txt", {"Range": "bytes=0-1", "If-Range": LAST_DAY}, 200),
+    # year 1 itself is a date HTTP can say
+    ("first.txt", {"If-Modified-Since": FIRST_DAY}, 304),
+    ("first.txt", {"Range": "bytes=0-1", "If-Range": FIRST_DAY}, 206),
+])
+def test_far_mtimes_and_date_conditions(far_srv, far_files, name, headers, status):
+    """A clamped Last-Modified is not the file's date: the date conditions
+    are ignored for it (RFC 9110 13.1.3, 13.1.4), an If-Range date never
+    holds; its ETag is still a validator."""
+    r = head(far_srv, "/" + name, headers, "GET" if "Range" in headers else "HEAD")
+    assert r.status == status, (name, headers, r)
+    if status == 200:
+        tag = r["ETag"]
+        assert head(far_srv, "/" + name, {"If-None-Match": tag}).status == 304
 
 
 # ================================================ 5. multiple ranges

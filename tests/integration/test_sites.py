@@ -185,6 +185,9 @@ def main_settings(roots):
                  {"from": "/blog/*", "to": "https://blog.example.org/*", "status": 308},
                  {"from": "/frag", "to": "/new.html#top", "status": 301},
                  {"from": "/fragq", "to": "/search?x=1#f", "status": 301},
+                 {"from": "/\u00e4/*", "to": "/new/", "status": 301},
+                 {"from": "/%/*", "to": "/pct/", "status": 301},
+                 {"from": "/v2/*", "to": "https://docs.example.org/v2", "status": 301},
              ]},
             {"server_name": ["dots.test"], "document_root": str(roots["dots"]),
              "dotfiles": "allow", "directory_listing": True, "fallback": "/index.html"},
@@ -1473,6 +1476,41 @@ def test_sidecar_directory_ignored(srv):
     r = pre(srv, "/dirside.js", "br")
     assert r.status == 200 and r.body == PRE["dirside.js"], r
     assert r.header("Content-Encoding") is None and r.header("Vary") is None, r
+
+
+@pytest.mark.parametrize("target,location", [
+    ("/%C3%A4/page.html", "/new/page.html"),
+    ("/%c3%a4/%C3%BC.html", "/new/%C3%BC.html"),
+    ("/x/../%C3%A4/./p", "/new/p"),
+    ("/%C3%A4/", "/new/"),
+    ("/%25/abc", "/pct/abc"),
+    ("/%25/50%25", "/pct/50%25"),
+    ("/%25/a%3Fb%23c?q=1", "/pct/a%3Fb%23c?q=1"),
+])
+def test_prefix_redirect_cut_on_the_decoded_path(srv, target, location):
+    """A prefix's `from` is matched against the decoded, normalized path and
+    cut there; the rest is percent-encoded after the cut, so that a `from`
+    with non-ASCII bytes or a '%' never splits an escape."""
+    r = redir(srv, target)
+    assert (r.status, r["Location"]) == (301, location), (target, r)
+
+
+@pytest.mark.parametrize("target,location", [
+    ("/blog/@evil.com/", "https://blog.example.org/@evil.com/"),
+    ("/blog/.evil.com/x", "https://blog.example.org/.evil.com/x"),
+    ("/blog/:443@evil.com", "https://blog.example.org/:443@evil.com"),
+    ("/blog//evil.com/", "https://blog.example.org/evil.com/"),
+    ("/blog/%2540evil.com", "https://blog.example.org/%2540evil.com"),
+    ("/v2/@evil.com/a", "https://docs.example.org/v2/@evil.com/a"),
+    ("/v2/.evil.com", "https://docs.example.org/v2/.evil.com"),
+    ("/v2/", "https://docs.example.org/v2"),
+])
+def test_prefix_redirect_stays_on_its_host(srv, target, location):
+    """The rest of the path always follows a '/' of `to`'s path (its own,
+    or one put in when `to` does not end in '/'): it can never become part
+    of `to`'s authority (userinfo, a longer host name, a port)."""
+    r = redir(srv, target)
+    assert r.status in (301, 308) and r["Location"] == location, (target, r)
 
 
 def test_redirect_location_cannot_inject(srv):

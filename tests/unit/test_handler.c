@@ -188,6 +188,47 @@ static void test_other_plans(void)
 	CHECK_INT(status_of("GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n"), 501);
 }
 
+/* The Location planned for GET TARGET on site "r", or "(status N)". */
+static const char *redirect_for(const char *target)
+{
+	static char out[512];
+	char raw[512];
+	struct rh_plan p;
+
+	snprintf(raw, sizeof raw, "GET %s HTTP/1.1\r\nHost: r\r\n\r\n", target);
+	p = plan_for(raw);
+	if (p.file)
+		rh_file_put(p.file);
+	if (p.resp.status < 300 || p.resp.status > 399 || p.resp.location_has_query)
+		snprintf(out, sizeof out, "(status %d)", p.resp.status);
+	else
+		snprintf(out, sizeof out, "%.*s", (int)p.resp.location.len, p.resp.location.p);
+	return out;
+}
+
+/* Prefix redirects match and cut the decoded path, then encode the rest;
+ * the rest always follows a '/' of `to`'s path. */
+static void test_site_redirects(void)
+{
+	CHECK_STR(redirect_for("/%C3%A4/page.html"), "/new/page.html");
+	CHECK_STR(redirect_for("/\xc3\xa4/page.html"), "(status 400)"); /* raw: not a pchar */
+	CHECK_STR(redirect_for("/%c3%a4/%C3%A4.html"), "/new/%C3%A4.html");
+	CHECK_STR(redirect_for("/%25/abc"), "/pct/abc");
+	CHECK_STR(redirect_for("/%25/%25"), "/pct/%25");
+	CHECK_STR(redirect_for("/%25/a%3Fb%23c"), "/pct/a%3Fb%23c");
+	CHECK_STR(redirect_for("/x/../%C3%A4/./p"), "/new/p");
+	CHECK_STR(redirect_for("/%C3%A4/"), "/new/");
+	/* the rest can never reach the authority */
+	CHECK_STR(redirect_for("/blog/@evil.com/"), "https://blog.example.org/@evil.com/");
+	CHECK_STR(redirect_for("/blog/.evil.com/x"), "https://blog.example.org/.evil.com/x");
+	CHECK_STR(redirect_for("/blog/:80@evil.com"), "https://blog.example.org/:80@evil.com");
+	CHECK_STR(redirect_for("/blog//evil.com"), "https://blog.example.org/evil.com");
+	CHECK_STR(redirect_for("/v2/@evil.com/a"), "https://docs.example.org/v2/@evil.com/a");
+	CHECK_STR(redirect_for("/v2/"), "https://docs.example.org/v2");
+	CHECK_STR(redirect_for("/exact"), "/e");
+	CHECK_STR(redirect_for("/exact/"), "(status 404)");
+}
+
 /* No descriptor left for a file not open yet: 503, with what went wrong. */
 static void test_out_of_descriptors(void)
 {
@@ -237,6 +278,13 @@ int main(void)
 	snprintf(conf, sizeof conf, "%s.conf", root);
 	f = fopen(conf, "w");
 	fprintf(f, "document_root = \"%s\";\nindex = [\"index.html\", \"index.txt\"];\n", root);
+	fprintf(f, "sites = ( { server_name = [ \"r\" ]; document_root = \"%s\";\n"
+		   "  redirects = ( { from = \"/\xc3\xa4/*\"; to = \"/new/\"; },\n"
+		   "                { from = \"/%%/*\"; to = \"/pct/\"; },\n"
+		   "                { from = \"/blog/*\"; to = \"https://blog.example.org/\"; },\n"
+		   "                { from = \"/v2/*\"; to = \"https://docs.example.org/v2\"; },\n"
+		   "                { from = \"/exact\"; to = \"/e\"; } ); } );\n",
+		root);
 	fclose(f);
 	cfg = rh_config_load(conf, NULL, err, sizeof err);
 	CHECK(cfg != NULL);
@@ -250,6 +298,7 @@ int main(void)
 	test_file_plans();
 	test_conditions_and_parts();
 	test_other_plans();
+	test_site_redirects();
 	test_out_of_descriptors();
 
 	rh_file_cache_destroy(&cache);

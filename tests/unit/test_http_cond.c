@@ -1,3 +1,4 @@
+#include <stdint.h>
 #include <string.h>
 
 #include "check.h"
@@ -60,6 +61,110 @@ static void test_dates(void)
 	CHECK(!rh_http_date_parse(S("Sun, 06 Nov 1994 08:49:37 CET"), &t));
 	CHECK(!rh_http_date_parse(S("yesterday"), &t));
 	CHECK(!rh_http_date_parse(S("Sun, 06 Foo 1994 08:49:37 GMT"), &t));
+}
+
+/* Times an HTTP-date cannot say: clamped to years 1 and 9999, never a
+ * failed gmtime_r's garbage. */
+static void test_dates_out_of_range(void)
+{
+	char out[RH_HTTP_DATE_LEN + 1];
+	time_t t;
+
+	rh_http_date_format((time_t)RH_HTTP_DATE_MAX, out);
+	CHECK_STR(out, "Fri, 31 Dec 9999 23:59:59 GMT");
+	rh_http_date_format((time_t)RH_HTTP_DATE_MAX + 1, out);
+	CHECK_STR(out, "Fri, 31 Dec 9999 23:59:59 GMT");
+	rh_http_date_format((time_t)1 << 62, out);
+	CHECK_STR(out, "Fri, 31 Dec 9999 23:59:59 GMT");
+	rh_http_date_format(INT64_MAX, out);
+	CHECK_STR(out, "Fri, 31 Dec 9999 23:59:59 GMT");
+	rh_http_date_format((time_t)RH_HTTP_DATE_MIN, out);
+	CHECK_STR(out, "Mon, 01 Jan 0001 00:00:00 GMT");
+	rh_http_date_format((time_t)RH_HTTP_DATE_MIN - 1, out);
+	CHECK_STR(out, "Mon, 01 Jan 0001 00:00:00 GMT");
+	rh_http_date_format(-((time_t)1 << 62), out);
+	CHECK_STR(out, "Mon, 01 Jan 0001 00:00:00 GMT");
+	rh_http_date_format(INT64_MIN, out);
+	CHECK_STR(out, "Mon, 01 Jan 0001 00:00:00 GMT");
+	rh_http_date_format(-1, out);
+	CHECK_STR(out, "Wed, 31 Dec 1969 23:59:59 GMT");
+	/* the ends are what the parser reads back */
+	CHECK(rh_http_date_parse(S("Fri, 31 Dec 9999 23:59:59 GMT"), &t));
+	CHECK_INT(t, RH_HTTP_DATE_MAX);
+	CHECK(rh_http_date_parse(S("Mon, 01 Jan 0001 00:00:00 GMT"), &t));
+	CHECK_INT(t, RH_HTTP_DATE_MIN);
+	CHECK(rh_http_date_in_range((time_t)RH_HTTP_DATE_MAX));
+	CHECK(!rh_http_date_in_range((time_t)RH_HTTP_DATE_MAX + 1));
+	CHECK(rh_http_date_in_range((time_t)RH_HTTP_DATE_MIN));
+	CHECK(!rh_http_date_in_range((time_t)RH_HTTP_DATE_MIN - 1));
+	CHECK(rh_http_date_in_range(0));
+}
+
+static const char *etag_of(long long sec, long nsec)
+{
+	static char buf[RH_ETAG_MAX];
+	struct stat st = { 0 };
+
+	st.st_ino = 0xc;
+	st.st_size = 3;
+	st.st_mtim.tv_sec = sec;
+	st.st_mtim.tv_nsec = nsec;
+	CHECK_INT(rh_etag_format(buf, &st), strlen(buf));
+	return buf;
+}
+
+/* The mtime in an ETag: the 64-bit nanosecond count while it fits (1970
+ * to 2554, the tags as they always were), a wider one otherwise, so that
+ * distinct mtimes keep distinct, well-formed tags. */
+static void test_etag_mtimes(void)
+{
+	char a[RH_ETAG_MAX];
+	struct stat st = { 0 };
+
+	CHECK_STR(etag_of(0, 0), "\"c-3-0\"");
+	CHECK_STR(etag_of(1614834367, 5), "\"c-3-16690b4d1020b605\"");
+	CHECK_STR(etag_of(18446744073LL, 709551615), "\"c-3-ffffffffffffffff\"");
+	CHECK_STR(etag_of(18446744073LL, 709551616), "\"c-3-10000000000000000\"");
+	CHECK_STR(etag_of(1LL << 62, 0), "\"c-3-ee6b2800000000000000000\"");
+	CHECK_STR(etag_of(1LL << 62, 1), "\"c-3-ee6b2800000000000000001\"");
+	CHECK_STR(etag_of((1LL << 62) + 1, 0), "\"c-3-ee6b280000000003b9aca00\"");
+	CHECK_STR(etag_of(-1, 0), "\"c-3-3b9ac9ffffffffffc4653600\"");
+	CHECK_STR(etag_of(-1, 999999999), "\"c-3-3b9ac9ffffffffffffffffff\"");
+	CHECK_STR(etag_of(-(1LL << 62), 0), "\"c-3-2cb417800000000000000000\"");
+	CHECK_STR(etag_of(INT64_MAX, 999999999), "\"c-3-1dcd64ffffffffffffffffff\"");
+	CHECK_STR(etag_of(INT64_MIN, 0), "\"c-3-1dcd65000000000000000000\"");
+	/* the longest tag fits */
+	st.st_ino = UINT64_MAX;
+	st.st_size = INT64_MAX;
+	st.st_mtim.tv_sec = INT64_MIN;
+	CHECK_INT(rh_etag_format(a, &st), 2 + 16 + 1 + 16 + 1 + 24);
+}
+
+/* A modification time an HTTP-date cannot say is no modification date:
+ * the date conditions are ignored, an If-Range date never holds. */
+static void test_conditions_without_a_date(void)
+{
+	struct rh_str etag = S("\"1-2-3\"");
+	struct rh_request req = { 0 };
+	time_t far = (time_t)1 << 62, before = -((time_t)1 << 62), now = 1764547200;
+
+	req.method = RH_METHOD_GET;
+	req.if_modified_since = S("Fri, 31 Dec 9999 23:59:59 GMT");
+	CHECK_INT(rh_preconditions(&req, etag, far, far), RH_PRECOND_PROCEED);
+	req.if_modified_since = S("Mon, 01 Jan 0001 00:00:00 GMT");
+	CHECK_INT(rh_preconditions(&req, etag, before, now), RH_PRECOND_PROCEED);
+	CHECK_INT(rh_preconditions(&req, etag, (time_t)RH_HTTP_DATE_MIN, now),
+		  RH_PRECOND_NOT_MODIFIED);
+	req.if_modified_since = (struct rh_str){ 0 };
+	req.if_unmodified_since = S("Mon, 01 Jan 0001 00:00:00 GMT");
+	CHECK_INT(rh_preconditions(&req, etag, far, now), RH_PRECOND_PROCEED);
+	CHECK_INT(rh_preconditions(&req, etag, (time_t)RH_HTTP_DATE_MAX, now), RH_PRECOND_FAILED);
+	req.if_unmodified_since = (struct rh_str){ 0 };
+	req.if_range = S("Mon, 01 Jan 0000 00:00:00 GMT");
+	CHECK(!rh_if_range_holds(&req, etag, (time_t)RH_HTTP_DATE_MIN - 31622400));
+	req.if_range = S("Fri, 31 Dec 9999 23:59:59 GMT");
+	CHECK(!rh_if_range_holds(&req, etag, far));
+	CHECK(rh_if_range_holds(&req, etag, (time_t)RH_HTTP_DATE_MAX));
 }
 
 static void test_conditions(void)
@@ -421,6 +526,9 @@ int main(void)
 {
 	test_ranges();
 	test_dates();
+	test_dates_out_of_range();
+	test_etag_mtimes();
+	test_conditions_without_a_date();
 	test_conditions();
 	test_preconditions();
 	test_multiple_ranges();

@@ -7,6 +7,7 @@
 #include "access_log.h"
 #include "check.h"
 #include "journal.h"
+#include "log.h"
 
 static void test_entry(void)
 {
@@ -46,12 +47,34 @@ static void test_overflow(void)
 static void test_escape(void)
 {
 	char buf[64], *out = buf;
-	size_t n = rh_clf_escape(out, sizeof buf, "/a\"b\\c\x01\x7f\xe9 ok", 12);
+	size_t n = rh_log_escape(out, sizeof buf, "/a\"b\\c\x01\x7f\xe9 ok", 12);
 
 	CHECK_MEM(out, n, "/a\\x22b\\x5Cc\\x01\\x7F\\xE9 ok");
 	/* room for "/a" and not for a whole escape: the escape is left out */
-	n = rh_clf_escape(out, 5, "/a\"b", 4);
+	n = rh_log_escape(out, 5, "/a\"b", 4);
 	CHECK_MEM(out, n, "/a");
+}
+
+/* Journal fields of requests are escaped as CLF is: the exact bytes. */
+static void test_escaped_fields(void)
+{
+	static const char want[] = "USER_AGENT=ua\\xFF\\x09\\x22q\\x22\\x5C/1\n"
+				   "REQUEST_PATH=/\\xC3\\xA4?x=\\x22\n"
+				   "EMPTY=\n";
+	static char big[RH_JOURNAL_MAX / 4];
+	struct rh_journal_entry e;
+
+	rh_journal_begin(&e);
+	rh_log_add_escaped(&e, "USER_AGENT", "ua\xff\t\"q\"\\/1", 10);
+	rh_log_add_escaped(&e, "REQUEST_PATH", "/\xc3\xa4?x=\"", 7);
+	rh_log_add_escaped(&e, "EMPTY", NULL, 0);
+	CHECK(!e.overflow);
+	CHECK_MEM(e.data, e.len, want);
+	/* escaped, a value grows fourfold: past the entry's size, it overflows */
+	memset(big, 0xff, sizeof big);
+	rh_journal_begin(&e);
+	rh_log_add_escaped(&e, "BIG", big, sizeof big);
+	CHECK(e.overflow);
 }
 
 static void test_record_bounds(void)
@@ -85,6 +108,7 @@ int main(void)
 	test_entry();
 	test_overflow();
 	test_escape();
+	test_escaped_fields();
 	test_record_bounds();
 	return check_done("journal");
 }

@@ -210,8 +210,10 @@ static const char *location(const struct rh_redirect *r, size_t n, const char *p
 	if (!m)
 		return "(none)";
 	*status = m->status;
-	len = rh_redirect_location(m, path, strlen(path), query ? query : "",
-				   query ? strlen(query) : 0, query != NULL, buf, sizeof buf);
+	/* the handler passes the rest encoded; these paths need no escapes */
+	len = rh_redirect_location(m, path + m->from_len, strlen(path) - m->from_len,
+				   query ? query : "", query ? strlen(query) : 0, query != NULL,
+				   buf, sizeof buf);
 	CHECK_INT(len, strlen(buf));
 	return buf;
 }
@@ -260,8 +262,24 @@ static void test_redirects(void)
 	CHECK_STR(location(r, 6, "/never", NULL, &st), "/catch-all/never");
 	CHECK_STR(location(r, 1, "/olden", NULL, &st), "(none)");
 	/* too small a buffer: truncated, NUL-terminated, the full length */
-	CHECK_INT(rh_redirect_location(&r[0], "/old", 4, "abcdef", 6, true, small, sizeof small), 11);
+	CHECK_INT(rh_redirect_location(&r[0], "", 0, "abcdef", 6, true, small, sizeof small), 11);
 	CHECK_STR(small, "/new?ab");
+	/* a prefix's rest always follows a '/': `to`'s own or one put in, so
+	 * that it never becomes part of the authority */
+	{
+		struct rh_redirect bare = { .from = "/b/", .from_len = 3, .prefix = true,
+					    .to = "https://b.example", .to_len = 17,
+					    .to_base = 17, .status = 301 };
+		char buf[64];
+
+		CHECK_INT(rh_redirect_location(&bare, "@evil.com/", 10, "", 0, false, buf,
+					       sizeof buf), 28);
+		CHECK_STR(buf, "https://b.example/@evil.com/");
+		rh_redirect_location(&bare, ".evil.com/x", 11, "", 0, false, buf, sizeof buf);
+		CHECK_STR(buf, "https://b.example/.evil.com/x");
+		rh_redirect_location(&bare, "", 0, "q", 1, true, buf, sizeof buf);
+		CHECK_STR(buf, "https://b.example?q");
+	}
 	for (int i = 0; i < 6; i++)
 		rh_redirect_free(&r[i]);
 

@@ -328,16 +328,18 @@ static void finish_response(struct rh_ring *r, struct rh_conn *c)
 
 static void warn_file_changed(struct rh_ring *r, struct rh_conn *c, int res)
 {
-	char peer[RH_PEER_STR];
+	char peer[RH_PEER_STR], path[4 * 1024];
 	struct rh_file *f = c->x->f.file;
 	/* only GET responses carry a body */
 	struct rh_log_request rq = { peer, "GET", f->key, f->key_len, c->x->f.status };
+	size_t n;
 
 	if (!rh_ring_may_warn(r))
 		return;
 	rh_peer_format(&c->peer, peer);
-	rh_log_req(RH_LOG_WARNING, &rq, "%s: %s while being sent; connection closed", f->key,
-		   res < 0 ? strerror(-res) : "shorter than announced");
+	n = rh_log_escape(path, sizeof path, f->key, f->key_len);
+	rh_log_req(RH_LOG_WARNING, &rq, "%.*s: %s while being sent; connection closed", (int)n,
+		   path, res < 0 ? strerror(-res) : "shorter than announced");
 }
 
 /* What the transport said it does next. */

@@ -117,15 +117,17 @@ static const char *write_head(const struct rh_exchange_env *env, struct rh_excha
 static void log_problem(const struct rh_exchange_env *env, const struct rh_request *req,
 			const struct rh_plan *plan)
 {
-	char peer[RH_PEER_STR];
+	char peer[RH_PEER_STR], path[4 * RH_ACCESS_REC_MAX];
 	struct rh_log_request rq = { peer, req->method == RH_METHOD_HEAD ? "HEAD" : "GET",
 				     req->path.p, req->path.len, plan->resp.status };
+	size_t n;
 
 	if (*env->last_warning == env->now)
 		return;
 	*env->last_warning = env->now;
 	rh_peer_format(env->peer, peer);
-	rh_log_req(RH_LOG_WARNING, &rq, "%.*s: %s", (int)req->path.len, req->path.p, plan->problem);
+	n = rh_log_escape(path, sizeof path, req->path.p, req->path.len);
+	rh_log_req(RH_LOG_WARNING, &rq, "%.*s: %s", (int)n, path, plan->problem);
 }
 
 /* A multipart body needs a record of its own; without one the answer is

@@ -102,7 +102,8 @@ static void plan_file(const struct job *j, struct rh_file *f, const char *type)
 
 	resp->status = 200;
 	resp->etag = etag;
-	resp->last_modified = f->last_modified;
+	/* never later than the response's Date (RFC 9110 8.8.2.1) */
+	resp->last_modified = f->mtime > j->env->wall ? j->env->date : f->last_modified;
 	resp->accept_ranges = true;
 	resp->content_type = type;
 	if (!preconditions_pass(j, etag, f->mtime)) {

@@ -475,6 +475,15 @@ def fetch(port, target, method="GET", max_body=None, **kw):
         return c.response(head=(method == "HEAD"), max_body=max_body)
 
 
+def exact(port, target, data, host="127.0.0.1", timeout=20):
+    """GET TARGET on a new connection: a 200 whose body is exactly DATA."""
+    with Client(port, host=host, timeout=timeout) as c:
+        c.send(req(target))
+        r = c.response()
+    assert (r.status, r.length, sha(r.body)) == (200, len(data), sha(data)), r
+    return r
+
+
 # ------------------------------------------------------------- systemd stand-ins
 
 class Notify:
@@ -693,6 +702,14 @@ def python_exec_wrapper(env_pid_vars=(), dup_to_3=None):
 
 
 # ------------------------------------------------- crowds and resource limits
+
+def need_nofile(n):
+    """Skip the test unless this process's RLIMIT_NOFILE can be raised to N."""
+    have = raise_nofile()
+    if have < n:
+        import pytest
+        pytest.skip(f"needs RLIMIT_NOFILE of at least {n}, the hard limit allows {have}")
+
 
 def raise_nofile(want=None):
     """Raise this process's soft RLIMIT_NOFILE to WANT (default: the hard

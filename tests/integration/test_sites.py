@@ -1240,7 +1240,6 @@ def test_check_bad_redirect(binary, roots, tmp_path, from_, to, key):
     ('server_name = [ "a.test:80" ];', "server_name"),
     ('server_name = [ "a..test" ];', "server_name"),
     ('server_name = [ "a.*.test" ];', "server_name"),
-    ('index = [ "a/b.html" ];', "index"),
 ])
 def test_check_bad_site_key(binary, roots, tmp_path, line, key):
     path = tmp_path / "key.conf"

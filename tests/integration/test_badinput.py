@@ -40,25 +40,16 @@ def rejected(srv, data, statuses=(400,)):
 
 
 H = b"Host: t\r\n"
+# Malformed requests that have no twin among test_semantics.py's cases of
+# the request line, header syntax and Host.
 MALFORMED = {
-    "no-version": b"GET /a.html\r\n\r\n",
-    "double-space": b"GET  /a.html HTTP/1.1\r\n" + H + b"\r\n",
     "extra-word": b"GET /a.html HTTP/1.1 x\r\n" + H + b"\r\n",
     "bad-version": b"GET /a.html HTTP/1.x\r\n" + H + b"\r\n",
-    "lowercase-version": b"GET /a.html http/1.1\r\n" + H + b"\r\n",
     "version-without-dot": b"GET /a.html HTTP/11\r\n" + H + b"\r\n",
     "binary": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
     "relative-target": b"GET a.html HTTP/1.1\r\n" + H + b"\r\n",
     "control-in-target": b"GET /a\x01.html HTTP/1.1\r\n" + H + b"\r\n",
     "space-in-target": b"GET /a b.html HTTP/1.1\r\n" + H + b"\r\n",
-    "no-colon": b"GET /a.html HTTP/1.1\r\n" + H + b"NoColonHere\r\n\r\n",
-    "space-before-colon": b"GET /a.html HTTP/1.1\r\nHost : t\r\n\r\n",
-    "empty-name": b"GET /a.html HTTP/1.1\r\n" + H + b": v\r\n\r\n",
-    "bad-name": b"GET /a.html HTTP/1.1\r\n" + H + b"X(A): 1\r\n\r\n",
-    "obs-fold": b"GET /a.html HTTP/1.1\r\n" + H + b"X-A: 1\r\n  folded\r\n\r\n",
-    "nul-in-value": b"GET /a.html HTTP/1.1\r\n" + H + b"X-A: a\x00b\r\n\r\n",
-    "cr-in-value": b"GET /a.html HTTP/1.1\r\n" + H + b"X-A: a\rb\r\n\r\n",
-    "two-hosts": b"GET /a.html HTTP/1.1\r\n" + H + b"Host: u\r\n\r\n",
     "cl-not-a-number": b"GET /a.html HTTP/1.1\r\n" + H + b"Content-Length: abc\r\n\r\n",
     "cl-negative": b"GET /a.html HTTP/1.1\r\n" + H + b"Content-Length: -1\r\n\r\n",
     "cl-plus": b"GET /a.html HTTP/1.1\r\n" + H + b"Content-Length: +1\r\n\r\n",
@@ -79,7 +70,8 @@ def test_content_length_too_large(srv):
 
 def test_malformed_after_a_good_request(srv):
     with Client(srv.port) as c:
-        c.send(req("/a.html") + MALFORMED["no-colon"] + req("/c.txt"))
+        c.send(req("/a.html") + b"GET /a.html HTTP/1.1\r\n" + H + b"NoColonHere\r\n\r\n"
+               + req("/c.txt"))
         assert c.response().body == FILES["a.html"]
         r = c.response()
         assert (r.status, r["Connection"]) == (400, "close")

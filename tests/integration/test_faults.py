@@ -184,19 +184,29 @@ def bound_client(port, source, timeout=10):
 
 @PATHS
 def test_reset_mid_response(servers, root, splice_threshold):
-    """20 clients each read 1 MB of the 10 MB file and reset (SO_LINGER 0):
-    the server lets go of each, and answers the next client exactly."""
+    """20 clients each read 1 MB of the 10 MB file and reset (SO_LINGER 0)
+    while another client's download of it is under way: the server lets go
+    of each, the download in flight completes exactly, and the next client
+    is answered exactly."""
     srv = servers.start(root, {"cpu_limit": 1, "splice_threshold": splice_threshold})
     exact(srv.port, "/big.bin", BIG)
     quiet = Quiet(srv, root)
-    for _ in range(20):
-        d = Download(srv.port, "/big.bin", close=False)
-        try:
-            d.head()
-            assert d.body(1 << 20) == BIG[:1 << 20]
-            d.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
-        finally:
-            d.close()
+    reader = Download(srv.port, "/big.bin")
+    try:
+        reader.head()
+        assert reader.body(1 << 20) == BIG[:1 << 20]
+        for _ in range(20):
+            d = Download(srv.port, "/big.bin", close=False)
+            try:
+                d.head()
+                assert d.body(1 << 20) == BIG[:1 << 20]
+                d.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+            finally:
+                d.close()
+        assert reader.rest(), "the download in flight did not end"
+    finally:
+        reader.close()
+    assert (reader.length, len(reader.got), sha(reader.got)) == (len(BIG), len(BIG), sha(BIG))
     quiet.check()
     exact(srv.port, "/big.bin", BIG)
     exact(srv.port, "/small.bin", SMALL)

@@ -128,6 +128,16 @@ def run_binary(binary, args, timeout=START_TIMEOUT):
     return p.returncode, p.stdout.decode(errors="replace"), stderr
 
 
+def one_error(err, path, line, key):
+    """ERR (a -t run's stderr) is one line "PATH:LINE: KEY: message" (KEY
+    a regular expression); returns that line."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    rx = rf"^{re.escape(str(path))}:{line}: {key}: \S"
+    assert re.match(rx, lines[0]), (rx, err)
+    return lines[0]
+
+
 def check_sanitizers(stderr):
     for marker in SANITIZER_MARKERS:
         assert marker not in stderr, f"sanitizer report in stderr:\n{stderr}"

@@ -14,8 +14,8 @@ import tempfile
 
 import pytest
 
-from rhtest import (Client, base_settings, clean_env, ipv6_loopback, render_conf, req, run_binary, sha,
-                    task_status, thread_names, wait_until, write_files)
+from rhtest import (Client, base_settings, clean_env, ipv6_loopback, one_error, render_conf, req,
+                    run_binary, sha, task_status, thread_names, wait_until, write_files)
 
 SHIPPED_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                             "..", "..", "data", "ringhttpd.conf")
@@ -138,9 +138,7 @@ def test_check_bad_config(binary, root, tmp_path, line, key):
     conf = tmp_path / "bad.conf"
     rc, err, n = check_conf(binary, conf, root, line)
     assert rc == 1, err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert re.match(rf"^{re.escape(str(conf))}:{n}: {key}: \S", lines[0]), err
+    one_error(err, conf, n, key)
 
 
 @pytest.mark.parametrize("listen", ['listen = "127.0.0.1:80";', 'listen = [ "no-port-here" ];'])

@@ -15,7 +15,8 @@ import tempfile
 import pytest
 
 from rhtest import (Client, STRONG_ETAG_RE, IMF_FIXDATE_RE, Journal, base_settings,
-                    ipv6_loopback, render_conf_lists, req, run_binary, wait_until, write_files)
+                    ipv6_loopback, one_error, render_conf_lists, req, run_binary, wait_until,
+                    write_files)
 
 MTIME = 1614834367          # Thu, 04 Mar 2021 05:06:07 GMT
 STATUS_PATH = "/.ringhttpd/metrics"
@@ -1063,15 +1064,6 @@ def conf_head(root):
     return (f'document_root = "{root}";\n'     # line 1
             'listen = [ "127.0.0.1:0" ];\n'    # line 2
             'user = "";\n')                     # line 3
-
-
-def one_error(err, path, line, key):
-    """ERR is one line "FILE:LINE: KEY: message" (KEY a regular expression)."""
-    lines = err.splitlines()
-    assert len(lines) == 1, err
-    rx = rf"^(error: )?{re.escape(str(path))}:{line}: {key}: \S"
-    assert re.match(rx, lines[0]), (rx, err)
-    return lines[0]
 
 
 def test_check_sites_ok(binary, roots, tmp_path):

@@ -128,6 +128,16 @@ def run_binary(binary, args, timeout=START_TIMEOUT):
     return p.returncode, p.stdout.decode(errors="replace"), stderr
 
 
+def one_error(err, path, line, key):
+    """ERR (a -t run's stderr) is one line "PATH:LINE: KEY: message" (KEY
+    a regular expression); returns that line."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    rx = rf"^{re.escape(str(path))}:{line}: {key}: \S"
+    assert re.match(rx, lines[0]), (rx, err)
+    return lines[0]
+
+
 def check_sanitizers(stderr):
     for marker in SANITIZER_MARKERS:
         assert marker not in stderr, f"sanitizer report in stderr:\n{stderr}"
@@ -475,6 +485,15 @@ def fetch(port, target, method="GET", max_body=None, **kw):
         return c.response(head=(method == "HEAD"), max_body=max_body)
 
 
+def exact(port, target, data, host="127.0.0.1", timeout=20):
+    """GET TARGET on a new connection: a 200 whose body is exactly DATA."""
+    with Client(port, host=host, timeout=timeout) as c:
+        c.send(req(target))
+        r = c.response()
+    assert (r.status, r.length, sha(r.body)) == (200, len(data), sha(data)), r
+    return r
+
+
 # ------------------------------------------------------------- systemd stand-ins
 
 class Notify:
@@ -693,6 +712,14 @@ def python_exec_wrapper(env_pid_vars=(), dup_to_3=None):
 
 
 # ------------------------------------------------- crowds and resource limits
+
+def need_nofile(n):
+    """Skip the test unless this process's RLIMIT_NOFILE can be raised to N."""
+    have = raise_nofile()
+    if have < n:
+        import pytest
+        pytest.skip(f"needs RLIMIT_NOFILE of at least {n}, the hard limit allows {have}")
+
 
 def raise_nofile(want=None):
     """Raise this process's soft RLIMIT_NOFILE to WANT (default: the hard

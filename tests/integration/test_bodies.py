@@ -27,6 +27,7 @@ FILES = {
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
+    """FILES, and beside them the sparse 5 GiB file."""
     root = tmp_path_factory.mktemp("bodies") / "root"
     write_files(root, FILES)
     with open(root / "huge.bin", "wb") as f:
@@ -35,11 +36,6 @@ def root(tmp_path_factory):
             f.seek(offset)
             f.write(mark)
     return root
-
-
-@pytest.fixture(scope="module")
-def srv(module_servers, root):
-    return module_servers.start(root)
 
 
 def huge_bytes(root, first, last):

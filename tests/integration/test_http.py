@@ -5,8 +5,7 @@ import os
 
 import pytest
 
-from rhtest import (IMF_FIXDATE_RE, STRONG_ETAG_RE, http_date, req, unread_by_server,
-                    wait_until, write_files)
+from rhtest import IMF_FIXDATE_RE, STRONG_ETAG_RE, http_date, req, unread_by_server, wait_until
 
 MTIME = 1614834367          # Thu, 04 Mar 2021 05:06:07 GMT
 RANGE_DATA = bytes((i * 7 + 3) % 256 for i in range(1000))
@@ -59,20 +58,6 @@ MIME = [  # file name, expected Content-Type (a set: any of them), exact or medi
 ]
 for _name, _, _ in MIME:
     FILES.setdefault(_name, f"content of {_name}\n".encode())
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("site") / "root"
-    write_files(root, FILES)
-    for name in FILES:
-        os.utime(root / name, (MTIME, MTIME))
-    return root
-
-
-@pytest.fixture(scope="module")
-def srv(module_servers, root):
-    return module_servers.start(root)
 
 
 def get(srv, target, method="GET", headers=()):

@@ -14,7 +14,7 @@ import subprocess
 import pytest
 
 from rhtest import (Client, Journal, Notify, base_settings, free_port, render_conf, req,
-                    seccomp_wrapper, wait_until, write_files)
+                    seccomp_wrapper, wait_until)
 
 FILES = {"a.txt": b"the a file\n", "b.txt": b"the b file\n"}
 MSGID = {  # src/msgid.h
@@ -25,13 +25,6 @@ MSGID = {  # src/msgid.h
     "uring_refused": "1e60a82db3294796916d41a3875b023a",
 }
 CLF_RE = re.compile(r'^127\.0\.0\.1 - - \[\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000\] (.*)$')
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ops") / "root"
-    write_files(root, FILES)
-    return root
 
 
 @pytest.fixture
@@ -315,18 +308,6 @@ def test_refused_reload_keeps_log_level(servers, root, tmp_path):
     assert srv.fetch("/a.txt").body == FILES["a.txt"]
     srv.signal(signal.SIGTERM)
     srv.wait_line(r"^notice: stopping on signal 15$", 10, mark)
-    srv.stop()
-
-
-def test_sighup_reloads(servers, root, tmp_path):
-    other = tmp_path / "other"
-    write_files(other, {"a.txt": b"reloaded\n"})
-    srv = servers.start(root)
-    srv.write_conf(base_settings(other))
-    mark = srv.line_count()
-    srv.signal(signal.SIGHUP)
-    srv.wait_line(rf"^notice: configuration reloaded: serving {re.escape(str(other))}$", 10, mark)
-    wait_until(lambda: srv.fetch("/a.txt").body == b"reloaded\n", 10, "the new root")
     srv.stop()
 
 

@@ -1,6 +1,7 @@
-"""Timeouts, clients that misbehave, files that change under a response,
-descriptor exhaustion, shutdown with connections open, and that every
-connection's resources are released."""
+"""Timeouts, clients that misbehave, descriptor and buffer exhaustion,
+shutdown with connections open, and that every connection's resources are
+released. (Files that change while sent and resets mid-response are
+test_faults.py's, max_connections test_crowd.py's.)"""
 
 import os
 import random
@@ -8,23 +9,16 @@ import resource
 import select
 import shutil
 import signal
-import time
 
 import pytest
 
-from rhtest import (STOP_TIMEOUT, Client, base_settings, open_server_conns, req, sha,
-                    socket_fds, unread_by_server, wait_until, write_files)
+from rhtest import (STOP_TIMEOUT, Client, open_server_conns, req, sha, socket_fds,
+                    unread_by_server, wait_until, write_files)
 
 BIG = 64 * 1024 * 1024
 DATA = random.Random(64).randbytes(BIG)
 SMALL = b"small and always there\n"
-
-
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("robust") / "root"
-    write_files(root, {"small.txt": SMALL, "big.bin": DATA})
-    return root
+FILES = {"small.txt": SMALL, "big.bin": DATA}
 
 
 def closed_by_timeout(data):
@@ -87,58 +81,6 @@ def test_idle_keep_alive_closed(servers, root):
 
 # -------------------------------------------------- misbehaving clients
 
-def test_client_reset_mid_response(servers, root):
-    srv = servers.start(root)
-    sockets = socket_fds(srv.pid)
-    with Client(srv.port) as reader:
-        reader.send(req("/big.bin"))
-        first = reader.response(max_body=1 << 20)
-        for _ in range(10):
-            c = Client(srv.port)
-            c.send(req("/big.bin"))
-            assert c.response(max_body=128 * 1024).body == DATA[:128 * 1024]
-            c.reset()
-        rest = reader.read_exact(BIG - len(first.body), timeout=60)
-        assert sha(first.body + rest) == sha(DATA)
-    assert sha(srv.fetch("/big.bin").body) == sha(DATA)
-    assert_released(srv, sockets)
-
-
-@pytest.mark.parametrize("splice_threshold", [0, 1 << 30], ids=["splice", "read"])
-def test_file_truncated_while_sending(servers, root, splice_threshold):
-    """Either body path notices that the file shrank and ends the connection
-    short of its Content-Length; the next request sees the new size."""
-    path = root / "truncated.bin"
-    path.write_bytes(DATA)
-    srv = servers.start(root, {"send_timeout": 2, "splice_threshold": splice_threshold})
-    with Client(srv.port) as c:
-        c.send(req("/truncated.bin", headers={"Connection": "close"}))
-        r = c.response(max_body=1 << 20)
-        assert (r.length, r.body) == (BIG, DATA[:1 << 20])
-        os.truncate(path, 1 << 20)
-        rest = c.expect_eof(timeout=30)
-    assert len(r.body) + len(rest) < BIG, "a truncated file cannot fill its Content-Length"
-    assert srv.fetch("/small.txt").body == SMALL
-    wait_until(lambda: srv.fetch("/truncated.bin", max_body=0).length == 1 << 20, 10,
-               "the new size of the truncated file")
-    assert srv.fetch("/truncated.bin").body == DATA[:1 << 20]
-
-
-def test_file_deleted_while_sending(servers, root):
-    path = root / "deleted.bin"
-    path.write_bytes(DATA)
-    srv = servers.start(root, {"send_timeout": 2})
-    with Client(srv.port) as c:
-        c.send(req("/deleted.bin", headers={"Connection": "close"}))
-        r = c.response(max_body=1 << 20)
-        path.unlink()
-        body = r.body + c.expect_eof(timeout=30)
-    # an open file outlives its name: the body is complete, or cut short
-    assert sha(body) == sha(DATA[:len(body)])
-    assert srv.fetch("/small.txt").body == SMALL
-    wait_until(lambda: srv.fetch("/deleted.bin").status == 404, 10, "404 for the deleted file")
-
-
 @pytest.mark.skipif(shutil.which("prlimit") is None, reason="prlimit (util-linux) is not installed")
 def test_descriptor_exhaustion(servers, root):
     """Out of descriptors while running (the soft RLIMIT_NOFILE lowered
@@ -172,50 +114,6 @@ def test_descriptor_exhaustion(servers, root):
     for n in names:
         assert srv.fetch("/" + n).body == n.encode()
     srv.stop()
-
-
-def test_max_connections_all_served(servers, root):
-    """max_connections counts for the whole server: that many clients at
-    once are all served, whichever ring accepts them."""
-    srv = servers.start(root, {"max_connections": 8})
-    clients = []
-    try:
-        for i in range(8):
-            c = Client(srv.port)
-            clients.append(c)
-            c.send(req("/small.txt"))
-            assert c.response().body == SMALL, f"client {i}"
-        for c in clients:
-            c.send(req("/small.txt"))
-            assert c.response().body == SMALL
-    finally:
-        for c in clients:
-            c.close()
-    assert srv.fetch("/small.txt").body == SMALL
-
-
-def test_over_max_connections_answered_503(servers, root):
-    """One connection more than max_connections gets a 503 and a close,
-    the others are served on, and once one leaves a new one is served."""
-    srv = servers.start(root, {"max_connections": 2})
-    clients = [Client(srv.port) for _ in range(2)]
-    try:
-        for c in clients:
-            c.send(req("/small.txt"))
-            assert c.response().body == SMALL
-        with Client(srv.port) as extra:
-            r = extra.response()
-            assert (r.status, r["Connection"]) == (503, "close"), r
-            assert b"503" in r.body
-            assert extra.expect_eof() == b""
-        for c in clients:
-            c.send(req("/small.txt"))
-            assert c.response().body == SMALL
-        clients.pop().close()
-        wait_until(lambda: srv.fetch("/small.txt").status == 200, 10, "a free connection slot")
-    finally:
-        for c in clients:
-            c.close()
 
 
 def test_buffer_exhaustion(servers, root):

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from rhtest import (IMF_FIXDATE_RE, STRONG_ETAG_RE, Client, http_date, req, unread_by_server,
-                    wait_until, write_files)
+                    wait_until)
 
 MTIME = 1614834367          # Thu, 04 Mar 2021 05:06:07 GMT
 RANGE_SIZE = 2000
@@ -46,20 +46,6 @@ CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 CHUNKED = {"Transfer-Encoding": "chunked"}
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("semantics") / "root"
-    write_files(root, FILES)
-    for name in FILES:
-        os.utime(root / name, (MTIME, MTIME))
-    return root
-
-
-@pytest.fixture(scope="module")
-def srv(module_servers, root):
-    return module_servers.start(root)
-
-
 # ----------------------------------------------------------------- helpers
 
 def send(c, data):
@@ -72,12 +58,13 @@ def send(c, data):
 
 
 def expect_closed(c, status):
-    """One answer with STATUS and Connection: close, then the end of the
-    connection with nothing more: no later request was answered."""
+    """One answer with STATUS, an HTML error body and Connection: close,
+    then the end of the connection with nothing more: no later request was
+    answered."""
     r = c.response()
     assert r.status == status, r
     assert r["Connection"] == "close", r
-    assert r.length == len(r.body), r
+    assert r["Content-Type"].split(";")[0] == "text/html" and 0 < r.length == len(r.body), r
     rest = c.expect_eof()
     assert rest == b"", f"bytes after a closing answer: {rest[:200]!r}"
     assert MARK not in r.body
@@ -1541,12 +1528,13 @@ def test_higher_minor_version_treated_as_11(srv, version):
         expect_follow(c)
 
 
-@pytest.mark.parametrize("version", ["HTTP/2.0", "HTTP/3.0", "HTTP/0.9"])
+@pytest.mark.parametrize("version", ["HTTP/2.0", "HTTP/3.0", "HTTP/3.1", "HTTP/9.9", "HTTP/0.9"])
 def test_other_major_version_505(srv, version):
     with Client(srv.port) as c:
         c.send(req("/a.html", version=version))
         r = c.response()
         assert r.status == 505, r
+        assert r["Content-Type"].split(";")[0] == "text/html" and 0 < r.length == len(r.body), r
 
 
 HEADER_ERRORS = {
@@ -1684,6 +1672,13 @@ def test_no_desync(srv, data, statuses):
     pipelined request is answered exactly once with exact bytes; the
     request hidden in the body is never answered."""
     no_desync(srv, data, statuses, head=data.startswith(b"HEAD "))
+
+
+@pytest.mark.parametrize("name", ["cl-te", "te-cl", "cl-zero-te"])
+def test_both_framings_answered_then_closed(srv, name):
+    """RFC 9112 6.1: whatever the answer to a request with both
+    Transfer-Encoding and Content-Length, the connection closes after it."""
+    rejected(srv, SMUGGLING[name][0])
 
 
 def test_cl_same_values_accepted(srv):

@@ -20,13 +20,6 @@ ACTIVATE = shutil.which("systemd-socket-activate")
 FILES = {"a.txt": b"served through systemd's sockets\n"}
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("systemd") / "root"
-    write_files(root, FILES)
-    return root
-
-
 def get_ok(host, port):
     with Client(port, host) as c:
         c.send(req("/a.txt"))

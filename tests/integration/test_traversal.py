@@ -17,7 +17,8 @@ INSIDE = {
 
 
 @pytest.fixture(scope="module")
-def tree(tmp_path_factory):
+def root(tmp_path_factory):
+    """INSIDE, beside it a directory outside the root, and symbolic links."""
     base = tmp_path_factory.mktemp("traversal")
     root, outside = base / "root", base / "outside"
     write_files(root, INSIDE)
@@ -37,11 +38,6 @@ def tree(tmp_path_factory):
     for name, target in links.items():
         os.symlink(target, root / name)
     return root
-
-
-@pytest.fixture(scope="module")
-def srv(module_servers, tree):
-    return module_servers.start(tree)
 
 
 TARGETS = [

@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
 
 from rhtest import wait_until  # one helper for both suites (run.py sets the path)
 

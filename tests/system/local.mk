@@ -9,9 +9,9 @@
 EXTRA_DIST += \
 	tests/system/checks.py \
 	tests/system/container.py \
-	tests/system/run.py \
-	tests/system/test_package.py \
-	tests/system/test_systemd.py
+	tests/system/install_suite.py \
+	tests/system/package_suite.py \
+	tests/system/run.py
 SYSTEM_TEST_PY = /usr/bin/python3
 
 .PHONY: check-system

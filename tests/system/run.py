@@ -1,6 +1,8 @@
 #!/usr/bin/python3
 """Entry point of `make check-system`: runs the system test suites, each in
-its own container, and ends with one "N passed, N failed" line."""
+its own container, and ends with one "N passed, N failed" line. A suite
+(install_suite.py, package_suite.py) is a module whose run() drives the
+checks of checks.py through a Results tally; it is no pytest module."""
 
 import argparse
 import os
@@ -11,8 +13,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(1, os.path.join(HERE, "..", "integration"))  # rhtest: the shared helpers
 
-import test_package  # noqa: E402
-import test_systemd  # noqa: E402
+import install_suite  # noqa: E402
+import package_suite  # noqa: E402
 from container import Results, log  # noqa: E402
 
 TOOLS = ("debootstrap", "systemd-nspawn", "nsenter", "chroot", "mount", "tar", "dpkg-deb")
@@ -35,10 +37,10 @@ def main():
     results = Results()
     if results.check("running as root with the container tools", prerequisites):
         results.check("make install suite ran to its end",
-                      test_systemd.run, results, args.stage, args.sysconfdir)
+                      install_suite.run, results, args.stage, args.sysconfdir)
         if args.deb and args.newer_deb:
             results.check("package suite ran to its end",
-                          test_package.run, results, args.deb, args.newer_deb)
+                          package_suite.run, results, args.deb, args.newer_deb)
         else:
             log("# package suite skipped: no --deb and --newer-deb given")
     return 0 if results.summary() else 1

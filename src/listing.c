@@ -310,6 +310,10 @@ int rh_listing_collect(int root_fd, const char *dir_path, size_t dir_len, int di
 		close(fd);
 		return err;
 	}
+	if (!st.st_nlink) { /* removed: readdir would just say it is empty */
+		closedir(dir);
+		return -ENOENT;
+	}
 	out->newest = st.st_mtime;
 	for (;;) {
 		errno = 0;

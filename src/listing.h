@@ -58,7 +58,8 @@ struct rh_listing_entries {
  * Only the first MAX_ENTRIES entries by name are kept (0 keeps none), by
  * a max-heap of that size, so the memory held is bounded whatever the
  * directory's size; TOTAL counts all the listable ones. Returns 0, or
- * -errno when the directory cannot be read (OUT is then empty). */
+ * -errno when the directory cannot be read (-ENOENT once it is removed;
+ * OUT is then empty). */
 int rh_listing_collect(int root_fd, const char *dir_path, size_t dir_len, int dir_fd,
 		       bool hide_dotfiles, unsigned max_entries, struct rh_listing_entries *out);
 void rh_listing_entries_free(struct rh_listing_entries *e);

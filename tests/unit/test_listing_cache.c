@@ -118,6 +118,12 @@ static void put_file(int at, const char *name, const char *content, int flags, t
 	CHECK_INT(utimensat(at, name, ts, 0), 0);
 }
 
+/* Page bodies are not NUL-terminated. */
+static bool has(const struct rh_listing_page *p, const char *s)
+{
+	return p->body && memmem(p->body, p->len, s, strlen(s));
+}
+
 static bool ends_with(const char *s, size_t len, const char *end)
 {
 	return len >= strlen(end) && !memcmp(s + len - strlen(end), end, strlen(end));
@@ -199,7 +205,7 @@ static void test_freshness(int d)
 	waker_init(&wk);
 	CHECK_INT(rh_listings_init(&l, 1, 1 << 20), 0);
 	p1 = get_wait(l, &w, mono(), &wk, 1);
-	CHECK(p1->body && strstr(p1->body, "<td>5</td>"));
+	CHECK(p1->body && has(p1, "<td>5</td>"));
 	CHECK_INT(p1->mtime, T + 7); /* the directory's, newer than a.txt's */
 	rh_http_date_format(T + 7, date);
 	CHECK_STR(p1->last_modified, date);
@@ -212,7 +218,7 @@ static void test_freshness(int d)
 	now = second_after(p1->built);
 	p2 = get_wait(l, &w, now, &wk, 3);
 	CHECK(p2 != p1);
-	CHECK(strstr(p2->body, "<td>11</td>") != NULL);
+	CHECK(has(p2, "<td>11</td>"));
 	CHECK(p2->etag_len != p1->etag_len || memcmp(p2->etag, p1->etag, p1->etag_len));
 	/* p1 left the cache, and is still whole for whoever sends it */
 	CHECK_MEM(p1->body, p1->len, body1);
@@ -220,7 +226,7 @@ static void test_freshness(int d)
 	put_file(d, "a.txt", "HELLO WORLD", O_TRUNC, T + 100);
 	now = second_after(p2->built);
 	p3 = get_wait(l, &w, now, &wk, 4);
-	CHECK(strstr(p3->body, "<td>11</td><td>2024-01-02 03:05:45</td>") != NULL);
+	CHECK(has(p3, "<td>11</td><td>2024-01-02 03:05:45</td>"));
 	CHECK(p3->etag_len != p2->etag_len || memcmp(p3->etag, p2->etag, p2->etag_len));
 	CHECK_INT(p3->mtime, T + 100);
 	rh_http_date_format(T + 100, date);
@@ -253,10 +259,10 @@ static void test_cap(int d)
 	CHECK_INT(p2->total, 3);
 	CHECK(ends_with(p2->body, p2->len, "</table>\n<p>The first 2 of 3 entries are shown.</p>\n"
 					   "</body>\n</html>\n"));
-	CHECK(strstr(p2->body, ">b.txt<") && !strstr(p2->body, ">c.txt<"));
+	CHECK(has(p2, ">b.txt<") && !has(p2, ">c.txt<"));
 	CHECK_INT(p9->listed, 3);
 	CHECK_INT(p9->total, 3);
-	CHECK(!strstr(p9->body, "<p>"));
+	CHECK(!has(p9, "<p>"));
 	rh_listing_page_put(p2);
 	rh_listing_page_put(p9);
 	rh_listings_destroy(l);

@@ -41,7 +41,8 @@ static void wake(void *ctx, uint64_t token)
 
 static void waker_init(struct waker *w)
 {
-	CHECK_INT(pipe2(w->pipe, O_CLOEXEC), 0);
+	if (pipe2(w->pipe, O_CLOEXEC)) /* no CHECK: rings call it on their threads */
+		abort();
 	sem_init(&w->entered, 0, 0);
 	sem_init(&w->release, 0, 0);
 }

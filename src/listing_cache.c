@@ -136,24 +136,27 @@ static void build(const struct job *j)
 
 	if (!err) {
 		err = rh_listing_render(&e, k->path, k->path_len, k->format, &b);
-		p->listed = e.n;
-		p->total = e.total;
-		p->mtime = e.newest;
+		if (!err) {
+			char *fit = realloc(b.p, b.len); /* what the cache counts is what it holds */
+
+			p->body = fit ? fit : b.p;
+			p->len = b.len;
+			p->etag_len = snprintf(p->etag_buf, sizeof p->etag_buf, "\"l-%016llx%s\"",
+					       (unsigned long long)fnv1a(FNV_BASIS, p->body, p->len),
+					       k->format == RH_LISTING_JSON ? "-j" : "");
+			p->etag = p->etag_buf;
+			p->mtime = e.newest;
+			rh_http_date_format(p->mtime, p->last_modified);
+			p->listed = e.n;
+			p->total = e.total;
+		} else {
+			rh_buf_free(&b);
+		}
 		rh_listing_entries_free(&e);
 	}
-	if (err) {
-		rh_buf_free(&b);
-		p->error = err;
-	} else {
-		p->body = b.p;
-		p->len = b.len;
-		p->etag_len = snprintf(p->etag_buf, sizeof p->etag_buf, "\"l-%016llx%s\"",
-				       (unsigned long long)fnv1a(FNV_BASIS, b.p, b.len),
-				       k->format == RH_LISTING_JSON ? "-j" : "");
-		p->etag = p->etag_buf;
-		rh_http_date_format(p->mtime, p->last_modified);
-	}
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	p->error = err;
+	/* the precise clock: never behind a ring's coarse NOW read earlier */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	p->built = ts.tv_sec;
 }
 

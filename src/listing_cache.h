@@ -92,7 +92,9 @@ void rh_listings_destroy(struct rh_listings *l);
  *
  * Otherwise queues a build, or joins the one of the same key (directory,
  * path, format, hide_dotfiles, max_entries) already queued or running,
- * and returns NULL; WAKE(WAKE_CTX, TOKEN) follows once it is published. */
+ * and returns NULL; WAKE(WAKE_CTX, TOKEN) follows once it is published.
+ * Asking again then returns the page, unless it was evicted in between
+ * (a cache much smaller than its pages): NULL again, and another wake. */
 struct rh_listing_page *rh_listings_get(struct rh_listings *l, const struct rh_listing_want *w,
 					time_t now, rh_listing_wake_fn *wake, void *wake_ctx,
 					uint64_t token);

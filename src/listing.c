@@ -209,13 +209,19 @@ static void sift_up(struct rh_listing_entry *v, size_t i)
 	}
 }
 
-/* Offers entry NAME to E, a heap of at most MAX entries. -ENOMEM or 0. */
+/* Whether NAME would enter E, a heap of at most MAX entries. */
+static bool wanted(const struct rh_listing_entries *e, size_t max, const char *name)
+{
+	return e->n < max || (max && strcmp(name, e->v[0].name) < 0);
+}
+
+/* Offers entry NAME to E. -ENOMEM or 0. */
 static int keep(struct rh_listing_entries *e, size_t max, const char *name, const struct stat *st)
 {
 	struct rh_listing_entry x = { NULL, strlen(name), S_ISDIR(st->st_mode),
 				      S_ISDIR(st->st_mode) ? 0 : (uint64_t)st->st_size, st->st_mtime };
 
-	if (e->n == max && (!max || strcmp(name, e->v[0].name) >= 0))
+	if (!wanted(e, max, name))
 		return 0;
 	x.name = strdup(name);
 	if (!x.name)
@@ -323,8 +329,16 @@ int rh_listing_collect(int root_fd, const char *dir_path, size_t dir_len, int di
 			break;
 		}
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||
-		    (hide_dotfiles && d->d_name[0] == '.') ||
-		    !stat_entry(root_fd, fd, d->d_name, path, prefix, &st))
+		    (hide_dotfiles && d->d_name[0] == '.'))
+			continue;
+		/* a file or directory (not a link) past the cap is counted
+		 * unstatted: its type is all the count needs */
+		if ((d->d_type == DT_REG || d->d_type == DT_DIR) &&
+		    !wanted(out, max_entries, d->d_name)) {
+			out->total++;
+			continue;
+		}
+		if (!stat_entry(root_fd, fd, d->d_name, path, prefix, &st))
 			continue;
 		out->total++;
 		err = keep(out, max_entries, d->d_name, &st);

@@ -57,7 +57,9 @@ struct rh_listing_entries {
  *
  * Only the first MAX_ENTRIES entries by name are kept (0 keeps none), by
  * a max-heap of that size, so the memory held is bounded whatever the
- * directory's size; TOTAL counts all the listable ones. Returns 0, or
+ * directory's size; TOTAL counts all the listable ones (a file or a
+ * directory past the cap by the type its directory entry gives, without
+ * a stat: only those kept and the links are statted). Returns 0, or
  * -errno when the directory cannot be read (-ENOENT once it is removed;
  * OUT is then empty). */
 int rh_listing_collect(int root_fd, const char *dir_path, size_t dir_len, int dir_fd,

@@ -305,6 +305,7 @@ static void test_links(void)
 	CHECK_INT(rh_listing_collect(root, "/d/", 3, d, true, 1, &e), 0);
 	CHECK_STR(e.v[0].name, "in-abs");
 	CHECK_INT(e.newest, T + 50);
+	CHECK_INT(e.total, 3); /* links past the cap are resolved to be counted */
 	rh_listing_entries_free(&e);
 
 	for (size_t i = 0; i < sizeof links / sizeof *links; i++)

@@ -226,6 +226,8 @@ static bool load_setting(struct loader *ld, const config_setting_t *s, struct rh
 	}
 	if (!strcmp(k, "max_ranges"))
 		return get_uint(ld, s, 1, RH_MAX_RANGES_CAP, &cfg->max_ranges);
+	if (!strcmp(k, "listing_max_entries"))
+		return get_uint(ld, s, 1, 1000000, &cfg->listing_max_entries);
 	if (!strcmp(k, "access_log")) {
 		if (!get_string(ld, s, &cfg->access_log))
 			return false;
@@ -274,6 +276,7 @@ static struct rh_config *config_defaults(void)
 	cfg->file_cache_size = 64 << 20;
 	cfg->file_cache_max_file = 32 << 10; /* above it sendfile costs less (README.md) */
 	cfg->max_ranges = 16;
+	cfg->listing_max_entries = 10000;
 	cfg->access_log = strdup("off");
 	cfg->log_level = RH_LOG_INFO;
 	return cfg;

@@ -59,6 +59,7 @@ struct rh_config {
 	uint64_t file_cache_max_file;	 /* the largest file kept in memory */
 	unsigned buffer_count;		 /* per ring; 0: derived from buffer_size */
 	unsigned max_ranges;
+	unsigned listing_max_entries; /* entries a directory listing shows */
 	char *access_log;
 	int log_level;
 	struct rh_type_override *types;

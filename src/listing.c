@@ -3,11 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 void rh_buf_free(struct rh_buf *b)
@@ -157,46 +158,170 @@ static void json_string(struct writer *w, const char *s, size_t n)
 	put(w, "\"", 1);
 }
 
-struct entry {
-	char *name;
-	size_t len;
-	bool dir;
-	uint64_t size;
-	time_t mtime;
-};
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
-}
-
-static void free_entries(struct entry *e, size_t n)
+static void free_names(struct rh_listing_entry *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		free(e[i].name);
-	free(e);
+		free(v[i].name);
 }
 
-/* The entries of DIRFD, sorted. -errno on failure. */
-static int read_entries(int dirfd, bool hide_dotfiles, struct entry **out, size_t *n_out)
+void rh_listing_entries_free(struct rh_listing_entries *e)
 {
-	struct entry *v = NULL;
-	size_t n = 0, cap = 0;
+	free_names(e->v, e->n);
+	free(e->v);
+	*e = (struct rh_listing_entries){ 0 };
+}
+
+/* The max-heap by name that keeps the first entries while the directory
+ * is read: V[0] has the greatest name kept. */
+static bool after(const struct rh_listing_entry *a, const struct rh_listing_entry *b)
+{
+	return strcmp(a->name, b->name) > 0;
+}
+
+static void swap(struct rh_listing_entry *a, struct rh_listing_entry *b)
+{
+	struct rh_listing_entry t = *a;
+	*a = *b;
+	*b = t;
+}
+
+static void sift_down(struct rh_listing_entry *v, size_t n, size_t i)
+{
+	for (;;) {
+		size_t top = i, l = 2 * i + 1, r = l + 1;
+
+		if (l < n && after(&v[l], &v[top]))
+			top = l;
+		if (r < n && after(&v[r], &v[top]))
+			top = r;
+		if (top == i)
+			return;
+		swap(&v[i], &v[top]);
+		i = top;
+	}
+}
+
+static void sift_up(struct rh_listing_entry *v, size_t i)
+{
+	while (i && after(&v[i], &v[(i - 1) / 2])) {
+		swap(&v[i], &v[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+}
+
+/* Whether NAME would enter E, a heap of at most MAX entries. */
+static bool wanted(const struct rh_listing_entries *e, size_t max, const char *name)
+{
+	return e->n < max || (max && strcmp(name, e->v[0].name) < 0);
+}
+
+/* Offers entry NAME to E. -ENOMEM or 0. */
+static int keep(struct rh_listing_entries *e, size_t max, const char *name, const struct stat *st)
+{
+	struct rh_listing_entry x = { NULL, strlen(name), S_ISDIR(st->st_mode),
+				      S_ISDIR(st->st_mode) ? 0 : (uint64_t)st->st_size, st->st_mtime };
+
+	if (!wanted(e, max, name))
+		return 0;
+	x.name = strdup(name);
+	if (!x.name)
+		return -ENOMEM;
+	if (e->n == max) { /* replaces the greatest */
+		free(e->v[0].name);
+		e->v[0] = x;
+		sift_down(e->v, e->n, 0);
+		return 0;
+	}
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? 2 * e->cap : 32;
+		struct rh_listing_entry *v;
+
+		if (cap > max)
+			cap = max;
+		v = realloc(e->v, cap * sizeof *v);
+		if (!v) {
+			free(x.name);
+			return -ENOMEM;
+		}
+		e->v = v;
+		e->cap = cap;
+	}
+	e->v[e->n] = x;
+	sift_up(e->v, e->n++);
+	return 0;
+}
+
+/* The heap into ascending order, in place. */
+static void heap_sort(struct rh_listing_entry *v, size_t n)
+{
+	while (n > 1) {
+		swap(&v[0], &v[--n]);
+		sift_down(v, n, 0);
+	}
+}
+
+/* What entry NAME of directory FD (DIR_PATH under ROOT_FD, PATH holding
+ * it at PATH[0..PREFIX)) is when served, into *ST: false when it is
+ * not listed. Only a symbolic link needs resolving from the root. */
+static bool stat_entry(int root_fd, int fd, const char *name, char *path, size_t prefix,
+		       struct stat *st)
+{
+	static const struct open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	size_t len = strlen(name);
+	int target;
+	bool ok;
+
+	if (fstatat(fd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return false;
+	if (S_ISLNK(st->st_mode)) {
+		if (prefix + len >= PATH_MAX)
+			return false;
+		memcpy(path + prefix, name, len + 1);
+		/* O_PATH: resolved, never opened, so no device or FIFO is touched */
+		target = syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+		if (target < 0)
+			return false;
+		ok = fstat(target, st) == 0;
+		close(target);
+		if (!ok)
+			return false;
+	}
+	return S_ISDIR(st->st_mode) || S_ISREG(st->st_mode);
+}
+
+int rh_listing_collect(int root_fd, const char *dir_path, size_t dir_len, int dir_fd,
+		       bool hide_dotfiles, unsigned max_entries, struct rh_listing_entries *out)
+{
+	char path[PATH_MAX];
+	size_t prefix = dir_len;
+	struct stat st;
 	struct dirent *d;
 	DIR *dir;
-	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+	int fd, err = 0;
 
+	*out = (struct rh_listing_entries){ 0 };
+	if (dir_len + 1 >= sizeof path)
+		return -ENAMETOOLONG;
+	memcpy(path, dir_path, dir_len);
+	if (!dir_len || dir_path[dir_len - 1] != '/')
+		path[prefix++] = '/';
+	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
+	if (fstat(fd, &st) < 0 || !(dir = fdopendir(fd))) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
+	if (!st.st_nlink) { /* removed: readdir would just say it is empty */
+		closedir(dir);
+		return -ENOENT;
+	}
+	out->newest = st.st_mtime;
 	for (;;) {
-		struct stat st;
-
 		errno = 0;
 		d = readdir(dir);
 		if (!d) {
@@ -206,38 +331,29 @@ static int read_entries(int dirfd, bool hide_dotfiles, struct entry **out, size_
 		if (!strcmp(d->d_name, ".") || !strcmp(d->d_name, "..") ||
 		    (hide_dotfiles && d->d_name[0] == '.'))
 			continue;
-		if (fstatat(fd, d->d_name, &st, 0) < 0 || !(S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)))
+		/* a file or directory (not a link) past the cap is counted
+		 * unstatted: its type is all the count needs */
+		if ((d->d_type == DT_REG || d->d_type == DT_DIR) &&
+		    !wanted(out, max_entries, d->d_name)) {
+			out->total++;
 			continue;
-		if (n == cap) {
-			struct entry *nv;
-			cap = cap ? 2 * cap : 32;
-			nv = realloc(v, cap * sizeof *v);
-			if (!nv) {
-				err = -ENOMEM;
-				break;
-			}
-			v = nv;
 		}
-		v[n].len = strlen(d->d_name);
-		v[n].name = strdup(d->d_name);
-		if (!v[n].name) {
-			err = -ENOMEM;
+		if (!stat_entry(root_fd, fd, d->d_name, path, prefix, &st))
+			continue;
+		out->total++;
+		err = keep(out, max_entries, d->d_name, &st);
+		if (err)
 			break;
-		}
-		v[n].dir = S_ISDIR(st.st_mode);
-		v[n].size = st.st_size;
-		v[n].mtime = st.st_mtime;
-		n++;
 	}
 	closedir(dir);
 	if (err) {
-		free_entries(v, n);
+		rh_listing_entries_free(out);
 		return err;
 	}
-	if (n)
-		qsort(v, n, sizeof *v, by_name);
-	*out = v;
-	*n_out = n;
+	heap_sort(out->v, out->n);
+	for (size_t i = 0; i < out->n; i++)
+		if (out->v[i].mtime > out->newest)
+			out->newest = out->v[i].mtime;
 	return 0;
 }
 
@@ -249,65 +365,95 @@ static void date(char *buf, size_t cap, time_t t, const char *fmt)
 		snprintf(buf, cap, "-");
 }
 
-ssize_t rh_listing_write(int dirfd, const char *url_path, size_t url_len,
-			 enum rh_listing_format format, bool hide_dotfiles, struct rh_buf *out)
+static void render_json(struct writer *w, const struct rh_listing_entries *e)
 {
-	struct writer w = { out, false };
-	size_t start = out->len, n = 0;
-	struct entry *e = NULL;
-	int err = read_entries(dirfd, hide_dotfiles, &e, &n);
 	char num[32], when[64];
 
-	if (err)
-		return err;
-	if (format == RH_LISTING_JSON) {
-		puts_(&w, "[");
-		for (size_t i = 0; i < n; i++) {
-			puts_(&w, i ? ",{\"name\":" : "{\"name\":");
-			json_string(&w, e[i].name, e[i].len);
-			puts_(&w, e[i].dir ? ",\"type\":\"directory\",\"size\":null"
-					   : ",\"type\":\"file\",\"size\":");
-			if (!e[i].dir) {
-				snprintf(num, sizeof num, "%llu", (unsigned long long)e[i].size);
-				puts_(&w, num);
-			}
-			date(when, sizeof when, e[i].mtime, "%Y-%m-%dT%H:%M:%SZ");
-			puts_(&w, ",\"mtime\":\"");
-			puts_(&w, when);
-			puts_(&w, "\"}");
+	puts_(w, "[");
+	for (size_t i = 0; i < e->n; i++) {
+		const struct rh_listing_entry *x = &e->v[i];
+
+		puts_(w, i ? ",{\"name\":" : "{\"name\":");
+		json_string(w, x->name, x->len);
+		puts_(w, x->dir ? ",\"type\":\"directory\",\"size\":null" : ",\"type\":\"file\",\"size\":");
+		if (!x->dir) {
+			snprintf(num, sizeof num, "%llu", (unsigned long long)x->size);
+			puts_(w, num);
 		}
-		puts_(&w, "]\n");
-	} else {
-		puts_(&w, "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Index of ");
-		html_text(&w, url_path, url_len);
-		puts_(&w, "</title>\n</head>\n<body>\n<h1>Index of ");
-		html_text(&w, url_path, url_len);
-		puts_(&w, "</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n");
-		if (!(url_len == 1 && url_path[0] == '/'))
-			puts_(&w, "<tr><td><a href=\"../\">../</a></td><td>-</td><td>-</td></tr>\n");
-		for (size_t i = 0; i < n; i++) {
-			puts_(&w, "<tr><td><a href=\"");
-			href(&w, e[i].name, e[i].len);
-			puts_(&w, e[i].dir ? "/\">" : "\">");
-			html_text(&w, e[i].name, e[i].len);
-			puts_(&w, e[i].dir ? "/</a></td><td>-</td><td>" : "</a></td><td>");
-			if (!e[i].dir) {
-				snprintf(num, sizeof num, "%llu</td><td>",
-					 (unsigned long long)e[i].size);
-				puts_(&w, num);
-			}
-			date(when, sizeof when, e[i].mtime, "%Y-%m-%d %H:%M:%S");
-			puts_(&w, when);
-			puts_(&w, "</td></tr>\n");
-		}
-		puts_(&w, "</table>\n</body>\n</html>\n");
+		date(when, sizeof when, x->mtime, "%Y-%m-%dT%H:%M:%SZ");
+		puts_(w, ",\"mtime\":\"");
+		puts_(w, when);
+		puts_(w, "\"}");
 	}
-	free_entries(e, n);
+	puts_(w, "]\n");
+}
+
+static void render_html(struct writer *w, const struct rh_listing_entries *e, const char *url_path,
+			size_t url_len)
+{
+	char num[128], when[64];
+
+	puts_(w, "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n<title>Index of ");
+	html_text(w, url_path, url_len);
+	puts_(w, "</title>\n</head>\n<body>\n<h1>Index of ");
+	html_text(w, url_path, url_len);
+	puts_(w, "</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Last modified</th></tr>\n");
+	if (!(url_len == 1 && url_path[0] == '/'))
+		puts_(w, "<tr><td><a href=\"../\">../</a></td><td>-</td><td>-</td></tr>\n");
+	for (size_t i = 0; i < e->n; i++) {
+		const struct rh_listing_entry *x = &e->v[i];
+
+		puts_(w, "<tr><td><a href=\"");
+		href(w, x->name, x->len);
+		puts_(w, x->dir ? "/\">" : "\">");
+		html_text(w, x->name, x->len);
+		puts_(w, x->dir ? "/</a></td><td>-</td><td>" : "</a></td><td>");
+		if (!x->dir) {
+			snprintf(num, sizeof num, "%llu</td><td>", (unsigned long long)x->size);
+			puts_(w, num);
+		}
+		date(when, sizeof when, x->mtime, "%Y-%m-%d %H:%M:%S");
+		puts_(w, when);
+		puts_(w, "</td></tr>\n");
+	}
+	puts_(w, "</table>\n");
+	if (e->n < e->total) {
+		snprintf(num, sizeof num, "<p>The first %zu of %zu entries are shown.</p>\n", e->n,
+			 e->total);
+		puts_(w, num);
+	}
+	puts_(w, "</body>\n</html>\n");
+}
+
+int rh_listing_render(const struct rh_listing_entries *e, const char *url_path, size_t url_len,
+		      enum rh_listing_format format, struct rh_buf *out)
+{
+	struct writer w = { out, false };
+	size_t start = out->len;
+
+	if (format == RH_LISTING_JSON)
+		render_json(&w, e);
+	else
+		render_html(&w, e, url_path, url_len);
 	if (w.oom) {
 		out->len = start;
 		return -ENOMEM;
 	}
-	return out->len - start;
+	return 0;
+}
+
+ssize_t rh_listing_write(int dirfd, const char *url_path, size_t url_len,
+			 enum rh_listing_format format, bool hide_dotfiles, struct rh_buf *out)
+{
+	struct rh_listing_entries e;
+	size_t start = out->len;
+	int err = rh_listing_collect(dirfd, "/", 1, dirfd, hide_dotfiles, UINT_MAX, &e);
+
+	if (err)
+		return err;
+	err = rh_listing_render(&e, url_path, url_len, format, out);
+	rh_listing_entries_free(&e);
+	return err ? err : (ssize_t)(out->len - start);
 }
 
 size_t rh_listing_etag(char out[RH_LISTING_ETAG_MAX], const struct stat *st,

@@ -2,7 +2,7 @@
 # bodies, path normalization, MIME types, configuration errors, path
 # resolution and the file cache, the handler's response plans, the sites
 # layer (path rules, negotiation, Host selection, per-site configuration,
-# directory listings, metrics), the journal protocol and access log
+# directory listings and their cache, metrics), the journal protocol and access log
 # escaping.
 unit_tests = \
 	tests/unit/test_http_parse \
@@ -19,6 +19,7 @@ unit_tests = \
 	tests/unit/test_vhost \
 	tests/unit/test_site_conf \
 	tests/unit/test_listing \
+	tests/unit/test_listing_cache \
 	tests/unit/test_metrics \
 	tests/unit/test_journal
 check_PROGRAMS += $(unit_tests)
@@ -38,5 +39,6 @@ tests_unit_test_negotiate_LDADD = $(RH_LIBS)
 tests_unit_test_vhost_LDADD = $(RH_LIBS)
 tests_unit_test_site_conf_LDADD = $(RH_LIBS)
 tests_unit_test_listing_LDADD = $(RH_LIBS)
+tests_unit_test_listing_cache_LDADD = $(RH_LIBS)
 tests_unit_test_metrics_LDADD = $(RH_LIBS)
 tests_unit_test_journal_LDADD = $(RH_LIBS)

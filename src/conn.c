@@ -10,6 +10,7 @@
 #include "exchange.h"
 #include "file.h"
 #include "log.h"
+#include "mailbox.h"
 #include "ring.h"
 #include "server.h"
 #include "site.h"
@@ -60,6 +61,10 @@ static struct rh_exchange_env exchange_env(struct rh_ring *r, struct rh_conn *c)
 		.stats = &r->stats, .plan = &r->plan, .now = r->now, .wall = r->wall,
 		.date = r->date, .random = rh_ring_random(r), .peer = &c->peer,
 		.last_warning = &r->last_warning, .may_block = c->warmups >= WARMUPS_MAX,
+		.listings = r->srv->listings,
+		.listing_since = c->listing_since ? c->listing_since : r->now,
+		.wake = rh_mailbox_post, .wake_ctx = &r->mailbox,
+		.token = rh_wire_ud(&c->w, RH_OP_LISTING),
 		.metrics = rh_ring_metrics_text, .metrics_ctx = r,
 	};
 }
@@ -443,6 +448,18 @@ static void on_warm(struct rh_ring *r, struct rh_conn *c)
 	conn_process(r, c);
 }
 
+void rh_conn_listing_ready(struct rh_ring *r, uint64_t token)
+{
+	uint32_t idx = rh_ud_idx(token);
+	struct rh_conn *c = idx < r->conns.hw ? &r->conns.slots[idx] : NULL;
+
+	/* a connection that has gone, or moved on, since it asked */
+	if (!c || c->phase != RH_CONN_LISTING || (c->w.gen & 0xffffff) != rh_ud_gen(token))
+		return;
+	c->phase = RH_CONN_READING;
+	conn_process(r, c);
+}
+
 /* Parses the request at DATA and starts its response. Returns the bytes
  * it used, with the part of a body that came along, or 0 when the head is
  * incomplete. DATA stays in place until the response's head is written.
@@ -470,7 +487,9 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 	keep_alive = n > 0 && req.keep_alive && !r->stopping && rh_request_body_fits(&c->framing);
 	env = exchange_env(r, c);
 	next = rh_exchange_plan(&env, c->x, &req, n < 0 ? -n : 0, &keep_alive);
-	if (next == RH_X_WAIT_COLD) {
+	if (next == RH_X_WAIT_COLD || next == RH_X_WAIT_LISTING) {
+		time_t since = env.listing_since;
+
 		rh_exchange_drop(&env, c->x);
 		rh_slab_put(&r->exchanges, c->x);
 		c->x = NULL;
@@ -478,11 +497,18 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 			conn_abort(r, c);
 			return len;
 		}
-		warm_path(r, c);
+		if (next == RH_X_WAIT_COLD) {
+			warm_path(r, c);
+		} else {
+			c->phase = RH_CONN_LISTING;
+			c->listing_since = since;
+			c->deadline = r->now + cfg(r)->send_timeout;
+		}
 		return in_held(c, data) ? 0 : len;
 	}
 	atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
 	c->warmups = 0;
+	c->listing_since = 0;
 	c->fresh = false;
 	c->keep_alive = keep_alive;
 	c->linger = next == RH_X_SEND_CLOSE;
@@ -516,7 +542,7 @@ static void conn_process(struct rh_ring *r, struct rh_conn *c)
 			return;
 		}
 		used = take_request(r, c, c->in + c->in_off, c->in_len);
-		if (c->phase == RH_CONN_WAITING)
+		if (c->phase == RH_CONN_WAITING || c->phase == RH_CONN_LISTING)
 			return;
 		if (!used) {
 			read_more(r, c);

@@ -34,6 +34,7 @@ enum rh_conn_phase {
 	RH_CONN_READING,    /* waiting for (the rest of) a request head */
 	RH_CONN_READING_BODY, /* dropping a request body before its answer goes out */
 	RH_CONN_WAITING,    /* a request waits for a path to be warmed, then is planned again */
+	RH_CONN_LISTING,    /* a request waits for its listing to be built, then is planned again */
 	RH_CONN_RESPONDING, /* a response is being sent */
 	RH_CONN_LINGERING,  /* last response sent; reading what the client still sends */
 	RH_CONN_CLOSING,    /* shut down; waiting for its operations to end */
@@ -58,12 +59,13 @@ struct rh_conn {
 	bool leftover;	 /* bytes received after the request being answered */
 	uint8_t warmups; /* paths warmed for the request waiting in the in buffer */
 	struct rh_peer peer;
-	time_t deadline;
+	uint32_t deadline;	/* CLOCK_MONOTONIC seconds */
+	uint32_t listing_since; /* LISTING: the second the request first asked */
 	char *in; /* unparsed request bytes (a head buffer), or NULL */
 	uint32_t in_off, in_len, in_cap;
 	uint32_t linger_unsent; /* bytes the socket still held at the last linger check */
 	struct rh_framing framing;
-	union { /* one at a time: a request waits for its look-up before it has an exchange */
+	union { /* one at a time: a request waits before it has an exchange */
 		struct rh_exchange *x; /* the response in flight, or NULL */
 		struct rh_warm *warm;  /* WAITING: the look-up in flight */
 	};
@@ -105,6 +107,8 @@ void rh_conn_complete(struct rh_ring *r, const struct io_uring_cqe *cqe);
 /* After each batch of completions: buffers that came back go to the
  * connections waiting for them, in the order they began to wait. */
 void rh_conns_wake(struct rh_ring *r);
+/* A mailbox token: the listing a connection waits for is built. */
+void rh_conn_listing_ready(struct rh_ring *r, uint64_t token);
 /* Once a second: closes connections past their deadline. */
 void rh_conns_expire(struct rh_ring *r);
 /* Server stopping: closes idle connections, lets busy ones finish. */

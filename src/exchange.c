@@ -8,6 +8,7 @@
 #include "file.h"
 #include "handler.h"
 #include "http_resp.h"
+#include "listing_cache.h"
 #include "log.h"
 #include "path.h"
 #include "site.h"
@@ -22,6 +23,7 @@ void rh_exchange_begin(struct rh_exchange *x, const struct rh_request *req, bool
 {
 	x->f.file = NULL;
 	x->f.owned = NULL;
+	x->f.page = NULL;
 	x->f.big_head = NULL;
 	x->f.tx = (struct rh_tx){ .buf = -1 };
 	x->f.status = 0;
@@ -37,9 +39,12 @@ static void release(const struct rh_exchange_env *env, struct rh_exchange *x)
 	rh_tx_end(env->body, &x->f.tx);
 	if (x->f.file)
 		rh_file_put(x->f.file);
+	if (x->f.page)
+		rh_listing_page_put(x->f.page);
 	free(x->f.owned);
 	free(x->f.big_head);
 	x->f.file = NULL;
+	x->f.page = NULL;
 	x->f.owned = x->f.big_head = NULL;
 }
 
@@ -150,6 +155,16 @@ static void reserve_parts(const struct rh_exchange_env *env, struct rh_exchange 
 				       .retry_after = 1, .head_only = plan->resp.head_only };
 }
 
+/* The bytes of a body held in memory. */
+static const char *memory_body(const struct rh_plan *plan)
+{
+	if (plan->owned)
+		return plan->owned;
+	if (plan->page)
+		return plan->page->body;
+	return plan->file && plan->file->data ? plan->file->data + plan->body_off : NULL;
+}
+
 /* Writes the plan into the exchange: the head, and where the body comes
  * from. Nothing is sent yet. */
 static void prepare(const struct rh_exchange_env *env, struct rh_exchange *x, struct rh_plan *plan)
@@ -168,15 +183,12 @@ static void prepare(const struct rh_exchange_env *env, struct rh_exchange *x, st
 	x->f.status = plan->resp.status;
 	x->f.file = plan->file;
 	x->f.owned = plan->owned;
+	x->f.page = plan->page;
 	if (t->parts) {
 		t->head = head;
 		t->head_len = len;
-	} else if (!plan->body_len || plan->owned || plan->file->data) {
-		rh_tx_memory(t, head, len,
-			     plan->owned ? plan->owned
-					 : plan->file && plan->file->data ? plan->file->data + plan->body_off
-									 : NULL,
-			     plan->body_len);
+	} else if (!plan->body_len || !plan->file || plan->file->data) {
+		rh_tx_memory(t, head, len, memory_body(plan), plan->body_len);
 	} else {
 		rh_tx_file(t, head, len, plan->file, plan->body_off, plan->body_len, reads_only);
 	}
@@ -209,16 +221,20 @@ enum rh_exchange_next rh_exchange_plan(const struct rh_exchange_env *env, struct
 	struct rh_handler_env henv = {
 		.site = env->site, .files = env->files, .now = env->now, .wall = env->wall,
 		.date = env->date, .random = env->random, .peer = env->peer,
-		.may_block = env->may_block, .metrics = env->metrics, .ctx = env->metrics_ctx,
+		.may_block = env->may_block, .listings = env->listings,
+		.listing_since = env->listing_since, .wake = env->wake, .wake_ctx = env->wake_ctx,
+		.token = env->token, .metrics = env->metrics, .ctx = env->metrics_ctx,
 	};
 	struct rh_plan *plan = env->plan;
 
 	rh_handle(&henv, req, parse_status, *keep_alive, env->site->cfg->max_ranges, plan);
-	if (plan->cold) {
+	if (plan->cold || plan->listing_wait) {
 		if (plan->file)
 			rh_file_put(plan->file);
+		if (plan->page)
+			rh_listing_page_put(plan->page);
 		free(plan->owned);
-		return RH_X_WAIT_COLD;
+		return plan->cold ? RH_X_WAIT_COLD : RH_X_WAIT_LISTING;
 	}
 	if (plan->problem)
 		log_problem(env, req, plan);

@@ -21,6 +21,8 @@ struct rh_site;
 struct rh_file;
 struct rh_file_cache;
 struct rh_plan;
+struct rh_listings;
+struct rh_listing_page;
 
 /* What an exchange needs of its ring, for one call. */
 struct rh_exchange_env {
@@ -36,6 +38,12 @@ struct rh_exchange_env {
 	const struct rh_peer *peer;
 	time_t *last_warning; /* the ring's: at most one warning a second */
 	bool may_block; /* warmed several times already: look-ups may wait */
+	/* listings (see handler.h) */
+	struct rh_listings *listings;
+	time_t listing_since;
+	void (*wake)(void *wake_ctx, uint64_t token);
+	void *wake_ctx;
+	uint64_t token;
 	/* the status endpoint's text (see handler.h) */
 	char *(*metrics)(void *ctx, size_t *len);
 	void *metrics_ctx;
@@ -49,6 +57,7 @@ struct rh_exchange_fixed {
 	struct rh_tx tx;
 	struct rh_file *file;
 	char *owned;	/* a body made for this response, or NULL */
+	struct rh_listing_page *page; /* a listing sent, referenced, or NULL */
 	char *big_head; /* a head longer than the record holds, or NULL */
 	uint16_t status;
 	bool logged;	   /* rec holds the request's facts */
@@ -68,6 +77,7 @@ enum rh_exchange_next {
 	RH_X_SEND,	 /* send the answer */
 	RH_X_SEND_CLOSE, /* send it, then close after reading what the client still sends */
 	RH_X_WAIT_COLD,	 /* nothing planned: warm env->files->cold_path, then plan again */
+	RH_X_WAIT_LISTING, /* nothing planned: plan again once env->wake says the listing is built */
 };
 
 /* A fresh record for REQ (its facts kept for the log when LOGGED). */

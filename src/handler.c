@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "file.h"
-#include "listing.h"
+#include "listing_cache.h"
 #include "metrics.h"
 #include "negotiate.h"
 #include "path.h"
@@ -225,53 +225,78 @@ static void plan_representation(const struct job *j, struct rh_file *f)
 	plan_file(j, f, type);
 }
 
+static int status_of_listing_error(int err)
+{
+	switch (err) {
+	case -EACCES:
+	case -EPERM:
+		return 403;
+	case -ENOENT:
+	case -ENOTDIR:
+		return 404;
+	case -EMFILE:
+	case -ENFILE:
+		return 503;
+	default:
+		return 500;
+	}
+}
+
 /* A directory without an index, listed: HTML, or JSON when the client
- * prefers it, with the directory's validators. */
+ * prefers it. The page is built away from the ring (listing_cache.h) and
+ * shared; until it is, nothing is planned and the request waits for it. */
 static void plan_listing(const struct job *j)
 {
+	const struct rh_handler_env *env = j->env;
 	struct rh_plan *plan = j->plan;
-	enum rh_listing_format format =
-		rh_accept_prefers_json(j->req->accept.p, j->req->accept.len) ? RH_LISTING_JSON
-									     : RH_LISTING_HTML;
-	struct rh_buf out = { 0 };
+	struct rh_listing_want want = {
+		.path = j->path, .path_len = j->len,
+		.format = rh_accept_prefers_json(j->req->accept.p, j->req->accept.len)
+				  ? RH_LISTING_JSON : RH_LISTING_HTML,
+		.hide_dotfiles = j->sc->dotfiles == RH_DOTFILES_DENY,
+		.max_entries = env->site->cfg->listing_max_entries,
+	};
+	struct rh_listing_page *page;
 	struct stat st;
 	struct rh_str etag;
-	int root_fd, fd = rh_file_open_dir(j->env->files, j->env->site, j->idx, j->path,
-					   j->env->may_block, &root_fd, &st);
-	ssize_t n;
 
-	if (fd == -EAGAIN) {
+	want.dir_fd = rh_file_open_dir(env->files, env->site, j->idx, j->path, env->may_block,
+				       &want.root_fd, &st);
+	if (want.dir_fd == -EAGAIN) {
 		plan->cold = true;
 		return;
 	}
-	if (fd < 0) {
+	if (want.dir_fd < 0) {
 		plan_error(plan, 404);
 		return;
 	}
-	close(root_fd);
-	etag = (struct rh_str){ plan->etag, rh_listing_etag(plan->etag, &st, format) };
-	rh_http_date_format(st.st_mtim.tv_sec, plan->last_modified);
+	want.dir_st = &st;
+	page = rh_listings_get(env->listings, &want, env->listing_since, env->wake, env->wake_ctx,
+			       env->token);
+	close(want.dir_fd);
+	close(want.root_fd);
+	if (!page) {
+		plan->listing_wait = true;
+		return;
+	}
+	if (page->error) {
+		plan->problem = page->error == -ENOENT ? NULL : "cannot list the directory";
+		plan_error(plan, status_of_listing_error(page->error));
+		rh_listing_page_put(page);
+		return;
+	}
+	etag = (struct rh_str){ page->etag, page->etag_len };
 	plan->resp.status = 200;
 	plan->resp.vary = "Accept";
 	plan->resp.etag = etag;
-	plan->resp.last_modified = plan->last_modified;
-	plan->resp.content_type = format == RH_LISTING_JSON ? RH_LISTING_JSON_TYPE
-							    : RH_LISTING_HTML_TYPE;
-	if (!preconditions_pass(j, etag, st.st_mtim.tv_sec)) {
-		close(fd);
+	plan->resp.last_modified = page->mtime > env->wall ? env->date : page->last_modified;
+	plan->resp.content_type = want.format == RH_LISTING_JSON ? RH_LISTING_JSON_TYPE
+								 : RH_LISTING_HTML_TYPE;
+	plan->page = page;
+	if (!preconditions_pass(j, etag, page->mtime))
 		return;
-	}
-	n = rh_listing_write(fd, j->path, j->len, format, j->sc->dotfiles == RH_DOTFILES_DENY, &out);
-	close(fd);
-	if (n < 0) {
-		rh_buf_free(&out);
-		plan->problem = "cannot list the directory";
-		plan_error(plan, 500);
-		return;
-	}
-	plan->owned = out.p;
-	plan->resp.content_length = out.len;
-	plan->body_len = j->req->method == RH_METHOD_HEAD ? 0 : out.len;
+	plan->resp.content_length = page->len;
+	plan->body_len = j->req->method == RH_METHOD_HEAD ? 0 : page->len;
 }
 
 /* 301 to the directory's path with a '/': percent-encoded from the
@@ -488,8 +513,9 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 	struct job j = { env, req, &sites->site[0], 0, "/", 1, max_ranges, plan };
 
 	memset(&plan->resp, 0, sizeof plan->resp);
-	plan->error = plan->close = plan->cold = false;
+	plan->error = plan->close = plan->cold = plan->listing_wait = false;
 	plan->file = NULL;
+	plan->page = NULL;
 	plan->owned = NULL;
 	plan->body_off = plan->body_len = 0;
 	plan->parts.n = 0;
@@ -510,8 +536,9 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 	j.idx = j.sc - sites->site;
 	plan->sc = j.sc;
 	plan_request(&j, path);
-	if (plan->error && !plan->cold)
+	if (plan->cold || plan->listing_wait)
+		return;
+	if (plan->error)
 		plan_error_page(&j);
-	if (!plan->cold)
-		apply_headers(&j);
+	apply_headers(&j);
 }

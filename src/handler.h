@@ -19,6 +19,7 @@
 #include "http_date.h"
 #include "http_parse.h"
 #include "http_resp.h"
+#include "listing_cache.h"
 #include "peer.h"
 #include "site_conf.h"
 
@@ -35,6 +36,15 @@ struct rh_handler_env {
 	uint64_t random;  /* fresh for each request: a multipart boundary */
 	const struct rh_peer *peer;
 	bool may_block;	  /* look-ups may wait for the disk: a retry after a warm-up */
+	/* directory listings: built by LISTINGS' workers, which call
+	 * WAKE(WAKE_CTX, TOKEN) when a page this request waits for is done;
+	 * LISTING_SINCE: the second the request first asked (see
+	 * rh_listings_get) */
+	struct rh_listings *listings;
+	time_t listing_since;
+	rh_listing_wake_fn *wake;
+	void *wake_ctx;
+	uint64_t token;
 	/* The status endpoint's text, allocated (the caller's to free), and
 	 * its length; NULL when out of memory. */
 	char *(*metrics)(void *ctx, size_t *len);
@@ -49,9 +59,11 @@ struct rh_plan {
 	bool error;	      /* resp is an error response: it carries its own short body */
 	bool close;	      /* answer, then close: the request's framing is lost */
 	bool cold;	      /* nothing planned: a look-up needs files->cold_path warmed */
+	bool listing_wait;    /* nothing planned: a listing is being built; wait for the wake */
 	struct rh_file *file; /* referenced when the body comes from a file */
 	uint64_t body_off, body_len; /* a single part; multipart: body_len alone */
-	char *owned;	      /* a body made for this response (a listing, metrics), or NULL */
+	char *owned;	      /* a body made for this response (the metrics), or NULL */
+	struct rh_listing_page *page; /* a listing, referenced, or NULL */
 	struct rh_ranges parts; /* a multipart/byteranges body: parts.n > 1 */
 	const char *problem;	/* for a 5xx: what went wrong, for the log */
 	const struct rh_site_conf *sc; /* the site the request is for */
@@ -72,8 +84,9 @@ struct rh_plan {
  * whether the connection may stay open after it. MAX_RANGES: parts a
  * multipart answer may have. Never fails: every outcome is a plan, or
  * plan->cold when a look-up would have waited for the disk (unless
- * env->may_block). The caller drops plan->file with rh_file_put and frees
- * plan->owned. */
+ * env->may_block), or plan->listing_wait while a listing is built. The
+ * caller drops plan->file with rh_file_put, plan->page with
+ * rh_listing_page_put, and frees plan->owned. */
 void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, int parse_status,
 	       bool keep_alive, unsigned max_ranges, struct rh_plan *plan);
 

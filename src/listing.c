@@ -441,28 +441,3 @@ int rh_listing_render(const struct rh_listing_entries *e, const char *url_path, 
 	}
 	return 0;
 }
-
-ssize_t rh_listing_write(int dirfd, const char *url_path, size_t url_len,
-			 enum rh_listing_format format, bool hide_dotfiles, struct rh_buf *out)
-{
-	struct rh_listing_entries e;
-	size_t start = out->len;
-	int err = rh_listing_collect(dirfd, "/", 1, dirfd, hide_dotfiles, UINT_MAX, &e);
-
-	if (err)
-		return err;
-	err = rh_listing_render(&e, url_path, url_len, format, out);
-	rh_listing_entries_free(&e);
-	return err ? err : (ssize_t)(out->len - start);
-}
-
-size_t rh_listing_etag(char out[RH_LISTING_ETAG_MAX], const struct stat *st,
-		       enum rh_listing_format format)
-{
-	uint64_t mtime_ns = (uint64_t)st->st_mtim.tv_sec * 1000000000u + st->st_mtim.tv_nsec;
-	int n = snprintf(out, RH_LISTING_ETAG_MAX, "\"d-%llx-%llx-%llx-%c\"",
-			 (unsigned long long)st->st_ino, (unsigned long long)st->st_size,
-			 (unsigned long long)mtime_ns, format == RH_LISTING_JSON ? 'j' : 'h');
-
-	return n < 0 ? 0 : (size_t)n;
-}

@@ -90,18 +90,4 @@ void rh_listing_entries_free(struct rh_listing_entries *e);
 int rh_listing_render(const struct rh_listing_entries *e, const char *url_path, size_t url_len,
 		      enum rh_listing_format format, struct rh_buf *out);
 
-/* The synchronous listing the handler builds today, until it takes shared
- * pages from listing_cache.h: every entry of DIRFD (no cap; links resolved
- * inside DIRFD itself) rendered onto OUT. The number of bytes appended, or
- * -errno. */
-ssize_t rh_listing_write(int dirfd, const char *url_path, size_t url_len,
-			 enum rh_listing_format format, bool hide_dotfiles, struct rh_buf *out);
-
-#define RH_LISTING_ETAG_MAX 64
-/* The synchronous listing's ETag from the directory's fstat:
- * "\"d-INO-SIZE-MTIMENS-h\"" (hex; "-j" for JSON). Returns its length.
- * Goes with rh_listing_write. */
-size_t rh_listing_etag(char out[RH_LISTING_ETAG_MAX], const struct stat *st,
-		       enum rh_listing_format format);
-
 #endif

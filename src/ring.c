@@ -186,9 +186,6 @@ static int setup(struct rh_ring *r)
 				      cfg->file_cache_max_file)) < 0 ||
 	    (ret = rh_access_log_init(&r->access)) < 0 || !r->accepting)
 		return fail(r, -ENOMEM, "out of memory");
-	r->wake_fd = eventfd(0, EFD_CLOEXEC);
-	if (r->wake_fd < 0)
-		return fail(r, -errno, "ring set-up: %s", strerror(errno));
 	return 0;
 }
 
@@ -277,6 +274,8 @@ static void on_wake(struct rh_ring *r)
 		rh_site_put(r->site);
 		r->site = next;
 	}
+	for (size_t i = 0, n = rh_mailbox_take(&r->mailbox, &r->tokens, &r->tokens_cap); i < n; i++)
+		rh_conn_listing_ready(r, r->tokens[i]);
 	if (atomic_load(&r->srv->stopping) && !r->stopping)
 		start_stopping(r);
 	arm_wake(r);
@@ -508,8 +507,7 @@ static void teardown(struct rh_ring *r)
 	rh_slab_destroy(&r->heads_large);
 	free(r->accepting);
 	rh_bufpool_destroy(&r->bufs);
-	if (r->wake_fd >= 0)
-		close(r->wake_fd);
+	free(r->tokens);
 	rh_site_put(r->site);
 	rh_site_put(atomic_exchange(&r->next_site, NULL));
 }
@@ -537,7 +535,6 @@ static void *ring_main(void *arg)
 
 int rh_ring_start(struct rh_ring *r)
 {
-	r->wake_fd = -1;
 	return -pthread_create(&r->thread, NULL, ring_main, r);
 }
 

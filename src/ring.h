@@ -19,6 +19,7 @@
 #include "file.h"
 #include "handler.h"
 #include "http_date.h"
+#include "mailbox.h"
 #include "slab.h"
 #include "stats.h"
 
@@ -35,8 +36,13 @@ struct rh_ring {
 	int setup_error; /* -errno, reported to the main thread */
 	char setup_msg[256];
 
+	/* made and closed by the server, so that they outlive the thread: a
+	 * listing worker may post after the ring has stopped */
 	int wake_fd;
+	struct rh_mailbox mailbox; /* listings built for its connections */
 	uint64_t wake_buf;
+	uint64_t *tokens;	   /* what the last take got, kept for the next */
+	size_t tokens_cap;
 	struct rh_site *site;
 	_Atomic(struct rh_site *) next_site;
 
@@ -71,7 +77,7 @@ struct rh_ring {
 };
 
 /* Starts the ring's thread; it sets up the ring, then waits for the
- * server's go before it accepts. */
+ * server's go before it accepts. WAKE_FD and MAILBOX are set up already. */
 int rh_ring_start(struct rh_ring *r);
 void rh_ring_join(struct rh_ring *r);
 /* Main thread: wakes the ring to look at stop and reload requests. */

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "file.h"
+#include "listing_cache.h"
 #include "log.h"
 #include "msgid.h"
 #include "preflight.h"
@@ -187,6 +189,14 @@ static int start_rings(struct rh_server *s)
 		r->id = i;
 		r->cpu = cpus[i % n_cpus];
 		r->site = rh_site_get(s->site);
+		r->wake_fd = eventfd(0, EFD_CLOEXEC);
+		if (r->wake_fd < 0) {
+			start_failed(s, "cannot start ring %u: %s", i, strerror(errno));
+			s->n_rings = 0;
+			return -1;
+		}
+		rh_mailbox_init(&r->mailbox, r->wake_fd);
+		s->n_ring_slots = i + 1;
 	}
 	/* ring 0 first: the others attach to its io-wq (and SQPOLL thread) */
 	for (unsigned i = 0; i < s->n_rings; i++) {
@@ -206,6 +216,29 @@ static int start_rings(struct rh_server *s)
 		return -1;
 	}
 	return 0;
+}
+
+static bool lists_directories(const struct rh_config *cfg)
+{
+	for (size_t i = 0; i < cfg->sites->n_site; i++)
+		if (cfg->sites->site[i].directory_listing)
+			return true;
+	return false;
+}
+
+/* The listing workers, started the first time a configuration lists a
+ * directory (a thread the other configurations do without). */
+static int need_listings(struct rh_server *s, const struct rh_config *cfg, char *err, size_t len)
+{
+	int ret;
+
+	if (s->listings || !lists_directories(cfg))
+		return 0;
+	ret = rh_listings_init(&s->listings, 1, RH_LISTINGS_CACHE_BYTES);
+	if (ret < 0)
+		snprintf(err, len, "directory_listing: cannot start the listing worker: %s",
+			 strerror(-ret));
+	return ret;
 }
 
 /* The "ready" event: what the server runs with. */
@@ -263,6 +296,8 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 	if (!s->site)
 		return start_failed(s, "%s", err);
 	s->boot_site = rh_site_get(s->site);
+	if (need_listings(s, cfg, err, sizeof err) < 0)
+		return start_failed(s, "%s", err);
 	if (start_rings(s) < 0)
 		return -1;
 	{
@@ -317,6 +352,10 @@ int rh_server_reload(struct rh_server *s)
 	    cfg->max_connections != s->cfg->max_connections ||
 	    cfg->buffer_count != s->cfg->buffer_count)
 		rh_warn("reload: ring, buffer and connection settings change only with a restart");
+	if (need_listings(s, cfg, err, sizeof err) < 0) {
+		rh_site_put(site);
+		return reload_refused(s, err);
+	}
 	rh_log_set_level(cfg->log_level);
 	publish(s, site);
 	{
@@ -363,6 +402,14 @@ void rh_server_stop(struct rh_server *s)
 		rh_ring_wake(&s->rings[i]);
 	for (unsigned i = 0; i < s->n_rings; i++)
 		rh_ring_join(&s->rings[i]);
+	/* a build still running posts to a mailbox that is still there */
+	if (s->listings)
+		rh_listings_destroy(s->listings);
+	s->listings = NULL;
+	for (unsigned i = 0; i < s->n_ring_slots; i++) {
+		rh_mailbox_destroy(&s->rings[i].mailbox);
+		close(s->rings[i].wake_fd);
+	}
 	free(s->rings);
 	s->rings = NULL;
 	rh_listen_close(&s->listeners);

@@ -16,6 +16,7 @@
 
 struct rh_ring;
 struct rh_site;
+struct rh_listings;
 
 struct rh_server {
 	const char *config_path;
@@ -25,6 +26,8 @@ struct rh_server {
 	struct rh_listeners listeners;
 	struct rh_ring *rings;
 	unsigned n_rings;
+	unsigned n_ring_slots; /* rings allocated: their eventfds and mailboxes */
+	struct rh_listings *listings; /* started with the first configuration that lists */
 	struct rh_site *site;
 	uint32_t max_conns;	   /* for the whole server: every ring's slab can hold them all */
 	atomic_uint open_conns;

@@ -19,6 +19,7 @@ enum rh_op {
 	RH_OP_HANDOFF_SENT, /* this ring's message to another ring */
 	RH_OP_FILE_LOAD,    /* idx: the file cache's load slot */
 	RH_OP_WARM,	    /* a look-up of a path the dentry cache lacked */
+	RH_OP_LISTING,	    /* not a completion: a mailbox token, a listing is built */
 	RH_OP_IGNORE,	    /* close, cancel: nothing to do on completion */
 };
 

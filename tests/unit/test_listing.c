@@ -111,27 +111,6 @@ static void test_format(void)
 	close(pfd);
 }
 
-/* The synchronous form the handler still calls: the same bytes. */
-static void test_write(void)
-{
-	char etag[RH_LISTING_ETAG_MAX], etag2[RH_LISTING_ETAG_MAX], *want;
-	struct rh_buf out = { 0 };
-	struct stat st;
-
-	want = strdup(listing(dfd, "/d<&>/", RH_LISTING_HTML, true));
-	CHECK_INT(rh_listing_write(dfd, "/d<&>/", 6, RH_LISTING_HTML, true, &out), strlen(want));
-	CHECK_MEM(out.p, out.len, want);
-	free(want);
-	rh_buf_free(&out);
-	CHECK_INT(fstat(dfd, &st), 0);
-	CHECK_INT(rh_listing_etag(etag, &st, RH_LISTING_HTML), strlen(etag));
-	rh_listing_etag(etag2, &st, RH_LISTING_JSON);
-	CHECK(strcmp(etag, etag2));
-	CHECK(!strncmp(etag, "\"d-", 3));
-	CHECK(!strcmp(etag + strlen(etag) - 3, "-h\""));
-	CHECK(!strcmp(etag2 + strlen(etag2) - 3, "-j\""));
-}
-
 #define BIG 100000
 #define CAP 10000
 
@@ -326,7 +305,6 @@ int main(void)
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	CHECK(dfd >= 0);
 	test_format();
-	test_write();
 	{
 		const char *names[] = { "a<b>&\"c'.txt", ".hidden", "with space%.txt", "back\\slash", "bad\xff.bin",
 					"ctl\x01\nname", "\xc3\xa9t\xc3\xa9~_-.txt", "dangling", "fifo" };

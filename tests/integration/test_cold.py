@@ -9,7 +9,8 @@ path lookup) answers it only between two waits. The bytes of every cold
 answer are checked exactly.
 
 Last, a response is never cut by the server's own close: a slowly read
-response followed by unread pipelined requests gets every byte, then EOF."""
+response followed by pipelined requests gets every byte, then EOF, on
+every path (memory, read, sendfile, multipart)."""
 
 import os
 import random
@@ -175,18 +176,24 @@ def test_cold_downloads_do_not_stall_the_ring(servers, disk):
 
 # ------------------------------------------ b. cold small and medium files
 
+def ranges_of(spec, size):
+    """[(first, last)] of Range SPEC ("bytes=..."; None: the whole file)."""
+    if spec is None:
+        return [(0, size - 1)]
+    ranges = []
+    for part in spec[len("bytes="):].split(","):
+        first, _, last = part.partition("-")
+        ranges.append((size - int(last), size - 1) if not first else (int(first), int(last)))
+    return ranges
+
+
 def exact(data, spec=None):
     """A check of an answer to a request with Range SPEC (None: whole)."""
     def check(r):
         if spec is None:
             assert r.status == 200 and r.body == data, r
             return
-        ranges = []
-        for part in spec[len("bytes="):].split(","):
-            first, _, last = part.partition("-")
-            if not first:
-                first, last = len(data) - int(last), len(data) - 1
-            ranges.append((int(first), int(last)))
+        ranges = ranges_of(spec, len(data))
         if len(ranges) == 1:
             (first, last), = ranges
             assert r.status == 206, r
@@ -232,7 +239,9 @@ def test_cold_files_exact_and_ring_free(servers, disk, kind):
             cold_rounds(srv.port, jobs, 4)
         from_disk = cg.read_bytes() - read0
         srv.stop()
-    assert from_disk >= 4 * bps, f"only {from_disk} bytes came from the disk: not cold"
+    answered = sum(last + 1 - first for spec in specs for first, last in ranges_of(spec, size))
+    assert from_disk >= 0.9 * answered, (
+        f"only {from_disk} bytes came from the disk for {answered} answered: not cold")
     cached.check(f"{len(jobs)} cold {kind} files were answered")
 
 
@@ -323,9 +332,8 @@ CLOSE_PATHS = {
 def close_root(tmp_path_factory):
     """The files of the tests below: on the real disk when there is one
     (the read path needs files that can be dropped from the page cache)."""
-    path = os.path.join(COLD_BASE, "") if os.path.isdir(COLD_BASE) else None
-    if path and block_device(path) is not None:
-        root = tempfile.mkdtemp(prefix="ringhttpd-close.", dir=path)
+    if os.path.isdir(COLD_BASE) and block_device(COLD_BASE) is not None:
+        root = tempfile.mkdtemp(prefix="ringhttpd-close.", dir=COLD_BASE)
     else:
         root = str(tmp_path_factory.mktemp("close"))
     write_files(root, {"cached.html": CACHED, "big100k.bin": BIG, "mem30k.bin": MEM})
@@ -356,13 +364,18 @@ def test_response_not_cut_by_own_close(servers, close_root, path, version, when)
     """A request whose answer ends the connection, then 70 KB of pipelined
     requests: in the same send (the server reads some of them with the
     request), or once the answer has begun to arrive (the server read the
-    request alone; the rest arrives while the answer is still being sent)."""
+    request alone; the rest arrives while the answer is still in the
+    socket). The second needs a linger whenever the socket holds unsent
+    bytes: nginx's lingering_close heuristic passes only the first."""
     name, data, extra, spec, cold = CLOSE_PATHS[path]
     if cold:
         if block_device(close_root) is None:
             pytest.skip(f"{close_root} is on {file_system_type(close_root)}: its pages "
                         "cannot be dropped, so the file is never cold")
         drop_from_page_cache([os.path.join(close_root, name)])
+    else:   # in the page cache, whatever a test before dropped
+        with open(os.path.join(close_root, name), "rb") as f:
+            assert f.read() == data
     srv = servers.start(close_root, {"cpu_limit": 1, **extra})
     headers = {"Range": spec} if spec else {}
     if version == "HTTP/1.1":

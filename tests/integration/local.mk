@@ -18,7 +18,8 @@ integration_tests = \
 	tests/integration/test_semantics.py \
 	tests/integration/test_sites.py \
 	tests/integration/test_faults.py \
-	tests/integration/test_listing.py
+	tests/integration/test_listing.py \
+	tests/integration/test_cold.py
 
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) \

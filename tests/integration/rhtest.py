@@ -1020,3 +1020,167 @@ def conf_value_lists(v):
 def render_conf_lists(settings):
     """render_conf, with lists of groups rendered by conf_value_lists."""
     return "".join(f"{k} = {conf_value_lists(v)};\n" for k, v in settings.items())
+
+
+# ------------------------------------------------ cold files and slow disks
+
+def block_device(path):
+    """"MAJ:MIN" of the disk that holds PATH (the whole disk, not the
+    partition), or None when PATH is on no block device (tmpfs, or a file
+    system with an anonymous device number)."""
+    st = os.stat(path)
+    dev = f"{os.major(st.st_dev)}:{os.minor(st.st_dev)}"
+    sysfs = f"/sys/dev/block/{dev}"
+    if not os.path.exists(sysfs):
+        return None
+    if os.path.exists(f"{sysfs}/partition"):
+        with open(os.path.join(os.path.realpath(sysfs), "..", "dev")) as f:
+            dev = f.read().strip()
+    return dev
+
+
+def file_system_type(path):
+    """The type of the file system mounted at or above PATH (/proc/mounts)."""
+    path, best, kind = os.path.realpath(path), "", None
+    with open("/proc/mounts") as f:
+        for line in f:
+            mount_point, fs_type = line.split()[1:3]
+            mount_point = mount_point.replace("\\040", " ")
+            if (path == mount_point or path.startswith(mount_point.rstrip("/") + "/")) \
+                    and len(mount_point) >= len(best):
+                best, kind = mount_point, fs_type
+    return kind
+
+
+def drop_from_page_cache(paths):
+    """Write back, then drop from the page cache, every file in PATHS, so
+    that the next read of it goes to the disk."""
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fdatasync(fd)        # dirty pages cannot be dropped
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+class ThrottledIO:
+    """A new cgroup whose processes read at most BPS bytes a second from
+    the disk DEV ("MAJ:MIN", see block_device): cgroup v1's
+    blkio.throttle.read_bps_device, or io.max on cgroup v2. Processes enter
+    by wrapper() (a command prefix that runs the rest in the group, so that
+    every thread it starts is in it too) or add(pid) (a process with all its
+    threads). On exit, processes still in it go back to the parent group and
+    the group is removed."""
+
+    V1 = "/sys/fs/cgroup/blkio"
+    V2 = "/sys/fs/cgroup"
+
+    def __init__(self, dev, bps):
+        self.dev, self.bps = dev, bps
+        self.v1 = os.path.exists(f"{self.V1}/blkio.throttle.read_bps_device")
+        self.parent = self.V1 if self.v1 else self.V2
+        self.path = os.path.join(self.parent, f"ringhttpd-test-{os.getpid()}-{os.urandom(3).hex()}")
+
+    @classmethod
+    def unavailable(cls):
+        """Why no group can be throttled here, or None."""
+        if os.path.exists(f"{cls.V1}/blkio.throttle.read_bps_device"):
+            return None if os.access(cls.V1, os.W_OK) else f"{cls.V1} is not writable"
+        try:
+            with open(f"{cls.V2}/cgroup.controllers") as f:
+                if "io" not in f.read().split():
+                    return "neither cgroup v1 blkio nor the cgroup v2 io controller is available"
+        except OSError:
+            return "no cgroup file system at /sys/fs/cgroup"
+        return None if os.access(cls.V2, os.W_OK) else f"{cls.V2} is not writable"
+
+    def _write(self, name, text, group=None):
+        with open(os.path.join(group or self.path, name), "w") as f:
+            f.write(text)
+
+    def __enter__(self):
+        if not self.v1:
+            with open(f"{self.V2}/cgroup.subtree_control") as f:
+                if "io" not in f.read().split():
+                    self._write("cgroup.subtree_control", "+io", self.V2)
+        os.mkdir(self.path)
+        try:
+            if self.v1:
+                self._write("blkio.throttle.read_bps_device", f"{self.dev} {self.bps}")
+            else:
+                self._write("io.max", f"{self.dev} rbps={self.bps}")
+        except BaseException:
+            os.rmdir(self.path)
+            raise
+        return self
+
+    def wrapper(self):
+        return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', os.path.join(self.path, "cgroup.procs")]
+
+    def add(self, pid):
+        self._write("cgroup.procs", str(pid))
+
+    def remove(self, pid):
+        """Move process PID (all its threads) back to the parent group."""
+        try:
+            self._write("cgroup.procs", str(pid), self.parent)
+        except ProcessLookupError:
+            pass
+
+    def pids(self):
+        with open(os.path.join(self.path, "cgroup.procs")) as f:
+            return [int(line) for line in f if line.strip()]
+
+    def read_bytes(self):
+        """Bytes the group's processes have read from the disk so far."""
+        if self.v1:
+            with open(os.path.join(self.path, "blkio.throttle.io_service_bytes")) as f:
+                for line in f:
+                    fields = line.split()
+                    if fields[:2] == [self.dev, "Read"]:
+                        return int(fields[2])
+            return 0
+        with open(os.path.join(self.path, "io.stat")) as f:
+            for line in f:
+                fields = line.split()
+                if fields and fields[0] == self.dev:
+                    return int(dict(x.split("=") for x in fields[1:]).get("rbytes", 0))
+        return 0
+
+    def __exit__(self, *exc):
+        for _ in range(10):     # a process may fork while it is moved
+            pids = self.pids()
+            if not pids:
+                break
+            for pid in pids:
+                self.remove(pid)
+        os.rmdir(self.path)
+
+
+class PeakSampler:
+    """Calls FN every INTERVAL seconds in a thread while in the with block;
+    .peak is the largest value it returned (FN may raise OSError: a process
+    that exited meanwhile)."""
+
+    def __init__(self, fn, interval=0.05):
+        self.fn, self.interval, self.peak = fn, interval, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while True:
+            try:
+                self.peak = max(self.peak, self.fn())
+            except OSError:
+                pass
+            if self.done.wait(self.interval):
+                return
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()
+        self.thread.join()

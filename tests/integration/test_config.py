@@ -59,6 +59,23 @@ def test_version(binary):
     assert rc == 0 and re.fullmatch(r"ringhttpd \d+\.\d+\S*\n", out), (out, err)
 
 
+def test_version_agrees_with_the_release_files(binary):
+    """configure.ac, NEWS, debian/changelog, the rpm spec's Version and
+    %changelog, and --version name the same release."""
+    top = pathlib.Path(os.environ.get("top_srcdir", pathlib.Path(__file__).parents[2]))
+    version = re.search(r"AC_INIT\(\[ringhttpd\], \[([^]]+)\]",
+                        (top / "configure.ac").read_text()).group(1)
+    deb = re.match(r"ringhttpd \(([^)-]+)-\d+\)", (top / "debian/changelog").read_text())
+    spec = (top / "rpm/ringhttpd.spec").read_text()
+    rpm_version = re.search(r"^Version:\s*(\S+)$", spec, re.M).group(1)
+    rpm_log = re.search(r"^%changelog\n\* .* - ([^-\s]+)-\d+$", spec, re.M).group(1)
+    news = re.search(r"^\* (\S+)$", (top / "NEWS").read_text(), re.M).group(1)
+    rc, out, err = run_binary(binary, ["--version"])
+    assert rc == 0, err
+    assert (deb.group(1), rpm_version, rpm_log, news, out) == \
+        (version, version, version, version, f"ringhttpd {version}\n")
+
+
 def test_help(binary):
     rc, out, _ = run_binary(binary, ["-h"])
     assert rc == 0

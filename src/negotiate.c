@@ -27,15 +27,6 @@ int rh_coding_from_name(const char *name)
 	return -1;
 }
 
-bool rh_sidecar_fresh(const struct stat *file, const struct stat *sidecar)
-{
-	if (!S_ISREG(sidecar->st_mode))
-		return false;
-	if (sidecar->st_mtim.tv_sec != file->st_mtim.tv_sec)
-		return sidecar->st_mtim.tv_sec > file->st_mtim.tv_sec;
-	return sidecar->st_mtim.tv_nsec >= file->st_mtim.tv_nsec;
-}
-
 static bool is_ows(char c)
 {
 	return c == ' ' || c == '\t';

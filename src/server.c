@@ -190,8 +190,10 @@ static int start_rings(struct rh_server *s)
 	}
 	/* ring 0 first: the others attach to its io-wq (and SQPOLL thread) */
 	for (unsigned i = 0; i < s->n_rings; i++) {
-		if (rh_ring_start(&s->rings[i]) < 0) {
-			start_failed(s, "cannot start ring %u: %s", i, strerror(errno));
+		int ret = rh_ring_start(&s->rings[i]);
+
+		if (ret < 0) {
+			start_failed(s, "cannot start ring %u: %s", i, strerror(-ret));
 			abandon(s, started);
 			return -1;
 		}

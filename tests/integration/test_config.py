@@ -289,6 +289,37 @@ def test_start_failure_with_little_locked_memory(servers, public_root):
         srv.stop()
 
 
+FAILING_PTHREAD_CREATE = r"""
+#include <errno.h>
+#include <pthread.h>
+/* pthread_create returns its error and need not set errno: this one leaves
+ * errno saying something else. */
+int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f)(void *), void *arg)
+{
+	(void)t, (void)a, (void)f, (void)arg;
+	errno = EPERM;
+	return EAGAIN;
+}
+"""
+
+
+def test_start_failure_names_the_thread_error(servers, root, tmp_path):
+    """A ring whose thread cannot be made: the message gives
+    pthread_create's returned error, not whatever errno holds."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("a C compiler is needed to build the failing pthread_create")
+    (tmp_path / "shim.c").write_text(FAILING_PTHREAD_CREATE)
+    shim = tmp_path / "shim.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(shim), str(tmp_path / "shim.c")], check=True)
+    srv = servers.new(base_settings(root) | {"cpu_limit": 1},
+                      wrapper=["env", f"LD_PRELOAD={shim}", "ASAN_OPTIONS=verify_asan_link_order=0"])
+    srv.start(wait_ready=False)
+    srv.expect_exit(1)
+    assert re.search(r"(?m)^error: cannot start ring 0: Resource temporarily unavailable$",
+                     srv.stderr()), srv.stderr()
+
+
 def test_start_failure_port_taken(servers, root):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -22,11 +22,6 @@ static bool fail(char *msg, size_t msglen, const char *fmt, ...)
 	return false;
 }
 
-static bool is_ctl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
 /* Glob */
 
 bool rh_glob_compile(struct rh_glob *g, const char *text, char *msg, size_t msglen)
@@ -38,7 +33,7 @@ bool rh_glob_compile(struct rh_glob *g, const char *text, char *msg, size_t msgl
 		return fail(msg, msglen, "the glob is empty");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = text[i];
-		if (is_ctl(c) || c == ' ')
+		if (rh_is_ctl(c) || c == ' ')
 			return fail(msg, msglen, "\"%s\" holds a space or a control character", text);
 		if (c == '*' && text[i + 1] == '*')
 			return fail(msg, msglen,
@@ -167,7 +162,7 @@ bool rh_header_line_parse(struct rh_header_line *h, const char *text, char *msg,
 	while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
 		vend--;
 	for (const char *p = v; *p; p++)
-		if (is_ctl((unsigned char)*p) && *p != '\t')
+		if (rh_is_ctl((unsigned char)*p) && *p != '\t')
 			return fail(msg, msglen,
 				    "the value of %.*s holds a control character (CR, LF or other)",
 				    (int)name_len, text);
@@ -231,7 +226,7 @@ size_t rh_rules_headers(const struct rh_header_rule *rules, size_t n, const char
 static bool has_bad_byte(const char *s)
 {
 	for (; *s; s++)
-		if (is_ctl((unsigned char)*s) || *s == ' ')
+		if (rh_is_ctl((unsigned char)*s) || *s == ' ')
 			return true;
 	return false;
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http_chars.h"
 #include "vhost.h"
 
 /* Keys of the server, not of a site. */
@@ -161,9 +162,11 @@ static int groups_of(const struct rh_conf_err *e, const config_setting_t *s, con
 
 /* server_name */
 
+/* After lower-casing: a DNS label's letters and digits, '-', and '_'
+ * (which some host names use). */
 static bool is_label_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+	return rh_is_alnum(c) || c == '-' || c == '_';
 }
 
 /* Lower-cases NAME in place and removes one trailing dot; whether it is
@@ -262,24 +265,6 @@ static bool parse_index(const struct rh_conf_err *e, const config_setting_t *s,
 	return true;
 }
 
-static bool is_token(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
-			return false;
-	return true;
-}
-
-static bool has_ctl(const char *s)
-{
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
-
 static bool parse_precompressed(const struct rh_conf_err *e, const config_setting_t *s,
 				struct rh_site_conf *sc)
 {
@@ -311,7 +296,7 @@ static bool parse_path_key(const struct rh_conf_err *e, const config_setting_t *
 		return true;
 	if (**dst != '/')
 		return failf(e, s, "\"%s\" does not start with '/'", *dst);
-	if (has_ctl(*dst) || strpbrk(*dst, "?#"))
+	if (rh_has_ctl(*dst) || strpbrk(*dst, "?#"))
 		return failf(e, s, "\"%s\" holds a control character, '?' or '#'", *dst);
 	return true;
 }
@@ -553,7 +538,7 @@ static bool parse_site_key(const struct rh_conf_err *e, const config_setting_t *
 	if (!strcmp(k, "charset")) {
 		if (!get_string(e, s, &sc->charset))
 			return false;
-		return !*sc->charset || is_token(sc->charset) ||
+		return !*sc->charset || rh_is_token(sc->charset) ||
 		       failf(e, s, "\"%s\" is not a charset name, like \"utf-8\"", sc->charset);
 	}
 	if (!strcmp(k, "precompressed"))

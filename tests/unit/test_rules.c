@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "http_chars.h"
 #include "rules.h"
 
 static bool glob(const char *pat, const char *path)
@@ -308,8 +309,24 @@ static void test_dotfiles(void)
 	CHECK(!FB("/a/.hidden/page"));
 }
 
+/* The classes every parser and the loaders share (http_chars.h). */
+static void test_chars(void)
+{
+	CHECK(rh_is_token("utf-8") && rh_is_token("!#$%&'*+-.^_`|~Az09"));
+	CHECK(!rh_is_token("") && !rh_is_token("a b") && !rh_is_token("a,b") &&
+	      !rh_is_token("\xff") && !rh_is_token("a\x7f"));
+	CHECK(rh_has_ctl("a\vb") && rh_has_ctl("\x7f") && rh_has_ctl("\t"));
+	CHECK(!rh_has_ctl("text/html; charset=\"utf-8\"") && !rh_has_ctl("\xc3\xa4"));
+	CHECK(rh_is_reg_name_char('a') && rh_is_reg_name_char('~') && rh_is_reg_name_char('='));
+	CHECK(!rh_is_reg_name_char(',') && !rh_is_reg_name_char(':') && !rh_is_reg_name_char('%') &&
+	      !rh_is_reg_name_char('/') && !rh_is_reg_name_char(0));
+	CHECK(rh_is_digit('7') && !rh_is_digit('a') && rh_is_alpha('Z') && !rh_is_alpha('0'));
+	CHECK(rh_hexval('F') == 15 && rh_hexval('a') == 10 && rh_hexval('g') == -1);
+}
+
 int main(void)
 {
+	test_chars();
 	test_glob();
 	test_headers();
 	test_redirects();

@@ -266,11 +266,21 @@ bool rh_redirect_compile(struct rh_redirect *r, const char *from, const char *to
 			    "to \"%s\" is neither a path starting with '/' nor an absolute URI "
 			    "like \"https://host/path\"",
 			    to);
+	if (!strncmp(to, "//", 2))
+		return fail(msg, msglen,
+			    "to \"%s\" names a host without a scheme: write \"https:%s\" or a path",
+			    to, to);
 	if (has_bad_byte(to))
 		return fail(msg, msglen, "to \"%s\" holds a space or a control character", to);
 	if (star && strpbrk(to, "?#"))
 		return fail(msg, msglen,
 			    "to \"%s\": the target of a prefix cannot hold '?' or '#'", to);
+	/* the rest of the path is appended: after a bare authority it would
+	 * continue the host name ("https://a.example" + "@b.example/") */
+	if (star && to[0] != '/' && !strchr(strstr(to, "://") + 3, '/'))
+		return fail(msg, msglen,
+			    "to \"%s\": the target of a prefix needs a path, as in \"%.*s/\"", to,
+			    (int)(to[tl - 1] == '*' ? tl - 1 : tl), to);
 	if (status != 301 && status != 302 && status != 307 && status != 308)
 		return fail(msg, msglen, "%u is not 301, 302, 307 or 308", status);
 	r->prefix = star != NULL;

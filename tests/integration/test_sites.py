@@ -1214,7 +1214,10 @@ def test_check_bad_redirect_status(binary, roots, tmp_path, status):
 
 @pytest.mark.parametrize("from_,to,key", [
     ("a", "/b", "from"), ("/a?x", "/b", "from"), ("/a*", "/b", "from"),
-    ("/a", "b", "to"), ("/a/*", "/b?x=1", "to"), ("/a", "/b c", "to")])
+    ("/a", "b", "to"), ("/a/*", "/b?x=1", "to"), ("/a", "/b c", "to"),
+    # a prefix's rest would continue the host name: the target needs a path
+    ("/blog/*", "https://blog.example.org", "to"), ("/blog/*", "//blog.example.org/", "to"),
+    ("/a", "//evil.example/", "to")])
 def test_check_bad_redirect(binary, roots, tmp_path, from_, to, key):
     path = tmp_path / "rd2.conf"
     text = conf_head(roots["default"]) + (

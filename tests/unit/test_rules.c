@@ -279,6 +279,31 @@ static void test_redirects(void)
 	redirect_error("/old/*", "/new?x", 301, "to \"/new?x\": the target of a prefix cannot hold '?' or '#'");
 	redirect_error("/old", "/new", 303, "303 is not 301, 302, 307 or 308");
 	redirect_error("/old", "", 301, "to is empty");
+	/* a prefix's rest never continues the host: `to` holds a path */
+	redirect_error("/blog/*", "https://blog.example.org", 301,
+		       "to \"https://blog.example.org\": the target of a prefix needs a path, as in "
+		       "\"https://blog.example.org/\"");
+	redirect_error("/blog/*", "https://blog.example.org*", 301,
+		       "to \"https://blog.example.org*\": the target of a prefix needs a path, as in "
+		       "\"https://blog.example.org/\"");
+	redirect_error("/blog/*", "//blog.example.org/", 301,
+		       "to \"//blog.example.org/\" names a host without a scheme: write "
+		       "\"https://blog.example.org/\" or a path");
+	redirect_error("/old", "//evil.example", 301,
+		       "to \"//evil.example\" names a host without a scheme: write "
+		       "\"https://evil.example\" or a path");
+	{
+		struct rh_redirect ok;
+		const char *good[] = { "https://blog.example.org/", "https://blog.example.org/new",
+				       "https://blog.example.org/*", "/new", "/", "/new/*" };
+		for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+			CHECK(rh_redirect_compile(&ok, "/blog/*", good[i], 301, msg, sizeof msg));
+			rh_redirect_free(&ok);
+		}
+		/* an exact redirect takes the whole `to`, so a bare authority is fine */
+		CHECK(rh_redirect_compile(&ok, "/blog", "https://blog.example.org", 301, msg, sizeof msg));
+		rh_redirect_free(&ok);
+	}
 }
 
 static void test_dotfiles(void)

@@ -312,13 +312,8 @@ int rh_server_reload(struct rh_server *s)
 	if (!site)
 		return reload_refused(s, err);
 	cfg = site->cfg;
-	if (cfg->cpu_limit != s->cfg->cpu_limit || cfg->enable_sq_poll != s->cfg->enable_sq_poll ||
-	    cfg->share_ring_backend != s->cfg->share_ring_backend ||
-	    cfg->register_buffers != s->cfg->register_buffers ||
-	    cfg->ring_entries != s->cfg->ring_entries || cfg->buffer_size != s->cfg->buffer_size ||
-	    cfg->max_connections != s->cfg->max_connections ||
-	    cfg->buffer_count != s->cfg->buffer_count)
-		rh_warn("reload: ring, buffer and connection settings change only with a restart");
+	if (rh_config_restart_keys(s->cfg, cfg, err, sizeof err))
+		rh_warn("reload: %s change only with a restart", err);
 	rh_log_set_level(cfg->log_level);
 	publish(s, site);
 	{

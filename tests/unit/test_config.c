@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "config.h"
+#include "site_conf.h"
 #include "log.h"
 
 static char path[64];
@@ -55,8 +56,8 @@ int main(void)
 		CHECK_STR(cfg->listen[0], "0.0.0.0:80");
 		CHECK_STR(cfg->listen[1], "[::]:80");
 		CHECK_STR(cfg->user, "www-data");
-		CHECK_INT(cfg->n_index, 1);
-		CHECK_STR(cfg->index[0], "index.html");
+		CHECK_INT(cfg->sites->site[0].n_index, 1);
+		CHECK_STR(cfg->sites->site[0].index[0], "index.html");
 		CHECK_INT(cfg->keepalive_timeout, 75);
 		CHECK_INT(cfg->header_timeout, 10);
 		CHECK_INT(cfg->send_timeout, 60);
@@ -72,8 +73,8 @@ int main(void)
 	if (cfg) {
 		CHECK_INT(cfg->cpu_limit, 2);
 		CHECK(cfg->enable_sq_poll);
-		CHECK_INT(cfg->n_index, 2);
-		CHECK_STR(cfg->index[1], "b.html");
+		CHECK_INT(cfg->sites->site[0].n_index, 2);
+		CHECK_STR(cfg->sites->site[0].index[1], "b.html");
 		CHECK_INT(cfg->n_types, 1);
 		CHECK_STR(cfg->types[0].ext, "md");
 		CHECK_STR(cfg->types[0].type, "text/markdown");

@@ -20,7 +20,7 @@ int main(void)
 		{ .server_name = n4, .n_server_name = 2 },
 		{ .server_name = n0, .n_server_name = 1 },
 	};
-	struct rh_vhost *v = rh_vhost_new(sites, 6), *none;
+	struct rh_vhost *v = rh_vhost_new(sites, 6, NULL), *none;
 
 	CHECK(v != NULL);
 	CHECK_INT(SEL(v, "example.org"), 1);
@@ -56,7 +56,7 @@ int main(void)
 	CHECK_INT(rh_vhost_select(v, "example.org.uk", 11), 1);
 	rh_vhost_free(v);
 
-	none = rh_vhost_new(sites, 1);
+	none = rh_vhost_new(sites, 1, NULL);
 	CHECK(none != NULL);
 	CHECK_INT(SEL(none, "example.org"), 0);
 	rh_vhost_free(none);

@@ -175,7 +175,8 @@ static int start_rings(struct rh_server *s)
 	if (size_connections(s, n_rings) < 0)
 		return -1;
 	size_buffers(s);
-	if (rh_peer_limit_init(&s->per_ip, s->max_conns, s->cfg->max_connections_per_ip) < 0)
+	if (rh_peer_limit_init(&s->per_ip, s->max_conns, s->cfg->max_connections_per_ip,
+			       s->cfg->max_connections_per_ip_v6_prefix) < 0)
 		return -1;
 	s->rings = calloc(n_rings, sizeof *s->rings);
 	if (!s->rings)

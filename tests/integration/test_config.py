@@ -535,3 +535,95 @@ def test_check_file_cache_max_file_fits(binary, root, tmp_path):
     conf.write_text(render_conf(base_settings(root)) + "file_cache_size = 0;\n"
                     "file_cache_max_file = 2097152;\n")
     assert run_binary(binary, ["-t", "-c", str(conf)])[0] == 0
+
+
+# ------------------------------------------- max_connections_per_ip for IPv6
+
+V6_NET = "fd00:5eed::"        # a /64 of addresses made on lo for the test
+V6_OTHER_NET = "fd00:5eed:0:1::"
+
+
+@pytest.fixture(scope="module")
+def v6_addresses():
+    """fd00:5eed::1, ::2 (one /64) and fd00:5eed:0:1::1 (the next /64) on
+    lo, removed afterwards."""
+    if os.geteuid() != 0 or shutil.which("ip") is None or not ipv6_loopback():
+        pytest.skip("needs root, ip (iproute2) and IPv6 on lo to add addresses")
+    addrs = [V6_NET + "1", V6_NET + "2", V6_OTHER_NET + "1"]
+    added = []
+    try:
+        for a in addrs:
+            p = subprocess.run(["ip", "-6", "addr", "add", a + "/64", "dev", "lo", "nodad"],
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                pytest.skip(f"cannot add {a} to lo: {p.stderr.strip()}")
+            added.append(a)
+        yield addrs
+    finally:
+        for a in added:
+            subprocess.run(["ip", "-6", "addr", "del", a + "/64", "dev", "lo"], capture_output=True)
+
+
+def client_from(port, source, host="::1"):
+    """A Client whose connection comes from SOURCE."""
+    family = socket.AF_INET6 if ":" in source else socket.AF_INET
+    c = Client.__new__(Client)
+    c.sock = socket.socket(family, socket.SOCK_STREAM)
+    c.sock.settimeout(10)
+    c.sock.bind((source, 0))
+    c.sock.connect((host, port))
+    c.timeout = 10
+    c.buf = bytearray()
+    return c
+
+
+def served(port, source, host="::1"):
+    """The status a request from SOURCE gets."""
+    with client_from(port, source, host) as c:
+        c.send(req("/a.txt"))
+        return c.response().status
+
+
+@pytest.mark.parametrize("prefix", [None, 128, 56])
+def test_max_connections_per_ip_v6_prefix(servers, root, v6_addresses, prefix):
+    """max_connections_per_ip = 2 counts IPv6 clients per /64 by default:
+    with two open from fd00:5eed::1, fd00:5eed::2 gets 503 while ::1 and
+    the next /64 are served. With a prefix of 128 each address counts
+    alone; with 56 the next /64 is in the same network."""
+    one, two, other = v6_addresses
+    settings = base_settings(root) | {"listen": ["[::1]:0", "127.0.0.1:0"],
+                                      "max_connections_per_ip": 2}
+    if prefix is not None:
+        settings["max_connections_per_ip_v6_prefix"] = prefix
+    srv = servers.start(root, settings)
+    port6, port4 = srv.addrs[0][1], srv.addrs[1][1]
+    held = [client_from(port6, one) for _ in range(2)]
+    try:
+        for c in held:
+            c.send(req("/a.txt"))
+            assert c.response().body == FILES["a.txt"]
+        same_net = 200 if prefix == 128 else 503
+        assert served(port6, two) == same_net
+        assert served(port6, other) == (503 if prefix == 56 else 200)
+        assert served(port6, "::1") == 200
+        # IPv4 is counted per address, whatever the prefix
+        held4 = [client_from(port4, "127.0.0.1", "127.0.0.1") for _ in range(2)]
+        for c in held4:
+            c.send(req("/a.txt"))
+            assert c.response().body == FILES["a.txt"]
+        assert served(port4, "127.0.0.1", "127.0.0.1") == 503
+        assert served(port4, "127.0.0.2", "127.0.0.1") == 200
+        for c in held4:
+            c.close()
+    finally:
+        for c in held:
+            c.close()
+    srv.stop()
+
+
+def test_check_v6_prefix_bounds(binary, root, tmp_path):
+    for bad in ("0", "129", '"64"'):
+        rc, err, n = check_conf(binary, tmp_path / "bad.conf", root,
+                                f"max_connections_per_ip_v6_prefix = {bad};")
+        assert rc == 1 and re.match(rf"^{re.escape(str(tmp_path / 'bad.conf'))}:{n}: "
+                                    r"max_connections_per_ip_v6_prefix: ", err), err

@@ -85,6 +85,36 @@ static void test_manual(void)
 	}
 }
 
+/* data/ringhttpd.conf shows every key, set or in a comment. */
+static void test_shipped_file(void)
+{
+	const char *top = getenv("top_srcdir");
+	char file[4096], line[1024];
+	bool seen[64] = { false };
+	FILE *f;
+
+	snprintf(file, sizeof file, "%s/data/ringhttpd.conf", top ? top : ".");
+	f = fopen(file, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	while (fgets(line, sizeof line, f)) {
+		char name[64];
+		const struct rh_conf_key *k;
+
+		if ((sscanf(line, "%63[a-z0-9_] =", name) == 1 ||
+		     sscanf(line, "#%*[ ]%63[a-z0-9_] =", name) == 1) &&
+		    (k = rh_conf_key_find(name)))
+			seen[k - rh_conf_keys] = true;
+	}
+	fclose(f);
+	for (size_t i = 0; i < rh_conf_n_keys; i++) {
+		if (!seen[i])
+			fprintf(stderr, "data/ringhttpd.conf lacks %s\n", rh_conf_keys[i].name);
+		CHECK(seen[i]);
+	}
+}
+
 /* Which keys a reload cannot apply: those the table marks, when changed. */
 static void test_restart_keys(void)
 {
@@ -281,6 +311,7 @@ int main(void)
 
 	test_restart_keys();
 	test_manual();
+	test_shipped_file();
 	unlink(path);
 	return check_done("config");
 }

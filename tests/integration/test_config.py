@@ -126,6 +126,13 @@ BAD = [  # id, the offending line, the key the message must name
     ("relative-log", 'access_log = "relative.log";', "access_log"),
     ("type-not-string", "types = { md = 5; };", "md"),
     ("missing-root", 'document_root = "/nonexistent/ringhttpd-test-root";', "document_root"),
+    ("relative-root", 'document_root = "var/www/html";', "document_root"),
+    ("index-dot-dot", 'index = [ "index.html", ".." ];', "index"),
+    ("index-dot", 'index = [ "." ];', "index"),
+    ("type-vertical-tab", 'types = { md = "text/markdown\\x0b"; };', "md"),
+    ("type-escape", 'types = { md = "text/\\x1bmarkdown"; };', "md"),
+    ("server-key-in-a-site", 'sites = ( { server_name = "a.test"; document_root = "/"; '
+     'max_ranges = 2; } );', "max_ranges"),
 ]
 
 
@@ -461,6 +468,32 @@ def test_check_access_log_directory(binary, root, tmp_path):
     log.parent.mkdir()
     rc, err = check_t(binary, conf, base_settings(root) | {"access_log": str(log)})
     assert rc == 0, err
+    # a directory where the file should be: start-up could not append to it
+    log.mkdir()
+    rc, err = check_t(binary, conf, base_settings(root) | {"access_log": str(log)})
+    assert (rc, err) == (1, f"{conf}:{line_of(conf, 'access_log')}: access_log: "
+                            f"{log}: Is a directory\n")
+
+
+def test_start_access_log_directory(servers, root, tmp_path):
+    """Start-up refuses it with the same line as -t."""
+    srv = servers.new(base_settings(root) | {"access_log": str(tmp_path)}).start(wait_ready=False)
+    srv.expect_exit(1)
+    assert re.search(rf"(?m)^error: {re.escape(srv.conf)}:\d+: access_log: "
+                     rf"{re.escape(str(tmp_path))}: Is a directory$", srv.stderr()), srv.stderr()
+
+
+def test_check_relative_root_from_the_command_line(binary, root, tmp_path):
+    """A relative --root is taken from the working directory."""
+    conf = tmp_path / "c.conf"
+    conf.write_text(render_conf(base_settings(root)))
+    p = subprocess.run([binary, "-t", "-c", str(conf), "--root", root.name], cwd=root.parent,
+                       capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run([binary, "-t", "-c", str(conf), "--root", "no-such-dir"], cwd=tmp_path,
+                       capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert (p.returncode, p.stderr) == (1, f"--root: {tmp_path}/no-such-dir: "
+                                           "No such file or directory\n")
 
 
 def test_check_root_unreadable_by_the_user(binary, servers, public_root, tmp_path):

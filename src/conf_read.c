@@ -184,19 +184,20 @@ bool rh_conf_is_list(const config_setting_t *s)
 	return t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY;
 }
 
-int rh_conf_strings_of(const struct rh_conf_err *e, const config_setting_t *s, bool one_ok)
+bool rh_conf_strings_of(const struct rh_conf_err *e, const config_setting_t *s, bool one_ok,
+			int *n)
 {
-	int n;
-
-	if (one_ok && config_setting_type(s) == CONFIG_TYPE_STRING)
-		return 1;
+	if (one_ok && config_setting_type(s) == CONFIG_TYPE_STRING) {
+		*n = 1;
+		return true;
+	}
 	if (!rh_conf_is_list(s))
-		return rh_conf_fail(e, s, "expected a list of strings, like [ \"a\", \"b\" ]"), -1;
-	n = config_setting_length(s);
-	for (int i = 0; i < n; i++)
+		return rh_conf_fail(e, s, "expected a list of strings, like [ \"a\", \"b\" ]");
+	*n = config_setting_length(s);
+	for (int i = 0; i < *n; i++)
 		if (config_setting_type(config_setting_get_elem(s, i)) != CONFIG_TYPE_STRING)
-			return rh_conf_fail(e, s, "element %d is not a string", i + 1), -1;
-	return n;
+			return rh_conf_fail(e, s, "element %d is not a string", i + 1);
+	return true;
 }
 
 const char *rh_conf_string_at(const config_setting_t *s, int i)
@@ -217,10 +218,10 @@ bool rh_conf_strings(const struct rh_conf_err *e, const config_setting_t *s,
 		     const struct rh_conf_key *k, void *dst)
 {
 	size_t *count = (size_t *)((char *)dst + k->count_off);
-	int n = rh_conf_strings_of(e, s, false);
 	char **v;
+	int n;
 
-	if (n < 0)
+	if (!rh_conf_strings_of(e, s, false, &n))
 		return false;
 	v = calloc(n ? n : 1, sizeof *v);
 	if (!v)
@@ -236,15 +237,14 @@ bool rh_conf_strings(const struct rh_conf_err *e, const config_setting_t *s,
 	return true;
 }
 
-int rh_conf_groups_of(const struct rh_conf_err *e, const config_setting_t *s, const char *example)
+bool rh_conf_groups_of(const struct rh_conf_err *e, const config_setting_t *s,
+		       const char *example, int *n)
 {
-	int n;
-
 	if (!rh_conf_is_list(s))
-		return rh_conf_fail(e, s, "expected a list of groups, like %s", example), -1;
-	n = config_setting_length(s);
-	for (int i = 0; i < n; i++)
+		return rh_conf_fail(e, s, "expected a list of groups, like %s", example);
+	*n = config_setting_length(s);
+	for (int i = 0; i < *n; i++)
 		if (config_setting_type(config_setting_get_elem(s, i)) != CONFIG_TYPE_GROUP)
-			return rh_conf_fail(e, s, "element %d is not a group { ... }", i + 1), -1;
-	return n;
+			return rh_conf_fail(e, s, "element %d is not a group { ... }", i + 1);
+	return true;
 }

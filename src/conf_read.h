@@ -83,19 +83,20 @@ bool rh_conf_same(const struct rh_conf_key *k, const void *a, const void *b);
 bool rh_conf_fail(const struct rh_conf_err *e, const struct config_setting_t *s, const char *fmt,
 		  ...) __attribute__((format(printf, 3, 4)));
 
-/* The parsers of the generic types, checking type and bounds. */
+/* The parsers of the generic types, checking type and bounds. Like every
+ * parser of the loaders: false after writing the error. */
 rh_conf_parse_fn rh_conf_bool, rh_conf_uint, rh_conf_uint64, rh_conf_string,
 	rh_conf_strings;
 
 /* A list or array of strings, or, when ONE_OK, a single string: their
- * count, or -1 after an error. */
-int rh_conf_strings_of(const struct rh_conf_err *e, const struct config_setting_t *s,
-		       bool one_ok);
+ * count in *N. */
+bool rh_conf_strings_of(const struct rh_conf_err *e, const struct config_setting_t *s,
+			bool one_ok, int *n);
 const char *rh_conf_string_at(const struct config_setting_t *s, int i);
-/* A list of groups (or an empty list): their count, or -1 after an error.
- * EXAMPLE completes "expected a list of groups, like ". */
-int rh_conf_groups_of(const struct rh_conf_err *e, const struct config_setting_t *s,
-		      const char *example);
+/* A list of groups (or an empty list): their count in *N. EXAMPLE
+ * completes "expected a list of groups, like ". */
+bool rh_conf_groups_of(const struct rh_conf_err *e, const struct config_setting_t *s,
+		       const char *example, int *n);
 /* An integer: false after an error. */
 bool rh_conf_int(const struct rh_conf_err *e, const struct config_setting_t *s, long long *dst);
 bool rh_conf_is_list(const struct config_setting_t *s);

@@ -62,10 +62,10 @@ bool rh_site_parse_server_name(const struct rh_conf_err *e, const config_setting
 			       const struct rh_conf_key *k, void *dst)
 {
 	struct rh_site_conf *sc = dst;
-	int n = rh_conf_strings_of(e, s, true);
+	int n;
 
 	(void)k;
-	if (n < 0)
+	if (!rh_conf_strings_of(e, s, true, &n))
 		return false;
 	rh_conf_free_strings(sc->server_name, sc->n_server_name);
 	sc->n_server_name = 0;
@@ -145,10 +145,10 @@ bool rh_site_parse_precompressed(const struct rh_conf_err *e, const config_setti
 				 const struct rh_conf_key *k, void *dst)
 {
 	struct rh_site_conf *sc = dst;
-	int n = rh_conf_strings_of(e, s, false);
+	int n;
 
 	(void)k;
-	if (n < 0)
+	if (!rh_conf_strings_of(e, s, false, &n))
 		return false;
 	sc->n_precompressed = 0;
 	for (int i = 0; i < n; i++) {
@@ -190,11 +190,13 @@ bool rh_site_parse_error_pages(const struct rh_conf_err *e, const config_setting
 			       const struct rh_conf_key *key, void *dst)
 {
 	struct rh_site_conf *sc = dst;
-	int n = rh_conf_groups_of(e, s, "( { status = 404; page = \"/404.html\"; } )");
+	int n;
 	size_t cap = 0;
 
 	(void)key;
-	if (n < 0)
+	if (!rh_conf_groups_of(e, s,
+			       "( { status = 404; page = \"/404.html\"; } )",
+			       &n))
 		return false;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(s, i), *st, *pg;
@@ -286,8 +288,7 @@ static bool parse_header_rule(const struct rh_conf_err *e, const config_setting_
 		return rh_conf_fail(e, m, "%s", msg);
 	if (al && !rh_conf_bool(e, al, NULL, &r->always))
 		return false;
-	n = rh_conf_strings_of(e, set, true);
-	if (n < 0)
+	if (!rh_conf_strings_of(e, set, true, &n))
 		return false;
 	if (n == 0)
 		return rh_conf_fail(e, set, "the list is empty");
@@ -306,10 +307,12 @@ bool rh_site_parse_headers(const struct rh_conf_err *e, const config_setting_t *
 			   const struct rh_conf_key *k, void *dst)
 {
 	struct rh_site_conf *sc = dst;
-	int n = rh_conf_groups_of(e, s, "( { match = \"*.css\"; set = [ \"Cache-Control: max-age=3600\" ]; } )");
+	int n;
 
 	(void)k;
-	if (n < 0)
+	if (!rh_conf_groups_of(e, s,
+			       "( { match = \"*.css\"; set = [ \"Cache-Control: max-age=3600\" ]; } )",
+			       &n))
 		return false;
 	sc->headers = calloc(n ? n : 1, sizeof *sc->headers);
 	if (!sc->headers)
@@ -330,10 +333,12 @@ bool rh_site_parse_redirects(const struct rh_conf_err *e, const config_setting_t
 			     const struct rh_conf_key *key, void *dst)
 {
 	struct rh_site_conf *sc = dst;
-	int n = rh_conf_groups_of(e, s, "( { from = \"/old\"; to = \"/new\"; status = 301; } )");
+	int n;
 
 	(void)key;
-	if (n < 0)
+	if (!rh_conf_groups_of(e, s,
+			       "( { from = \"/old\"; to = \"/new\"; status = 301; } )",
+			       &n))
 		return false;
 	sc->redirects = calloc(n ? n : 1, sizeof *sc->redirects);
 	if (!sc->redirects)
@@ -447,10 +452,10 @@ bool rh_site_parse_status_allow(const struct rh_conf_err *e, const config_settin
 				const struct rh_conf_key *k, void *dst)
 {
 	struct rh_sites_conf *sc = (void *)((char *)dst - k->sites_off);
-	int n = rh_conf_strings_of(e, s, false);
+	int n;
 	char msg[300];
 
-	if (n < 0)
+	if (!rh_conf_strings_of(e, s, false, &n))
 		return false;
 	free(sc->status_allow);
 	sc->n_status_allow = 0;
@@ -527,8 +532,10 @@ struct rh_sites_conf *rh_sites_conf_parse(const struct config_setting_t *root,
 		rh_conf_fail(err, NULL, "out of memory");
 		return NULL;
 	}
-	if (sites && (n = rh_conf_groups_of(err, sites, "( { server_name = [ \"example.org\" ]; "
-						"document_root = \"/srv/example\"; } )")) < 0)
+	if (sites && !rh_conf_groups_of(err, sites,
+					"( { server_name = [ \"example.org\" ]; "
+					"document_root = \"/srv/example\"; } )",
+					&n))
 		goto fail;
 	sc->status_allow = calloc(2, sizeof *sc->status_allow);
 	sc->site = calloc(n + 1, sizeof *sc->site);

@@ -154,12 +154,15 @@ static bool rings_set_up(struct rh_server *s, unsigned n)
 	return true;
 }
 
-/* Gives up on rings [0, started): they wait for the go, which says no. */
+/* Gives up on rings [0, started): they wait for the go, which says no.
+ * The rings never started drop the site they were given. */
 static void abandon(struct rh_server *s, unsigned started)
 {
 	rh_startup_go(&s->startup, false);
 	for (unsigned i = 0; i < started; i++)
 		rh_ring_join(&s->rings[i]);
+	for (unsigned i = started; i < s->n_rings; i++)
+		rh_site_put(s->rings[i].site);
 	s->n_rings = 0;
 }
 

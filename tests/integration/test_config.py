@@ -431,6 +431,28 @@ def test_sighup_reload(servers, tmp_path):
     srv.stop()
 
 
+def test_sighup_names_the_keys_that_need_a_restart(servers, root):
+    """A reload applies what it can and names each changed key the table
+    marks restart-only; one that changes none of them says nothing."""
+    settings = base_settings(root) | {"cpu_limit": 1}
+    srv = servers.start(root, settings)
+    mark = srv.line_count()
+    srv.write_conf(settings | {"cpu_limit": 2, "max_connections_per_ip": 5,
+                               "max_connections_per_ip_v6_prefix": 48, "send_timeout": 7})
+    srv.signal(signal.SIGHUP)
+    i, m = srv.wait_line(r"^warning: reload: .*", timeout=10, start=mark)
+    assert m.group(0) == ("warning: reload: cpu_limit, max_connections_per_ip, "
+                          "max_connections_per_ip_v6_prefix change only with a restart"), m.group(0)
+    srv.wait_line(r"configuration reloaded", timeout=10, start=i)
+    mark = srv.line_count()
+    srv.write_conf(settings | {"send_timeout": 9, "listing_max_entries": 3})
+    srv.signal(signal.SIGHUP)
+    srv.wait_line(r"configuration reloaded", timeout=10, start=mark)
+    assert not re.search(r"(?m)^warning: reload:", "\n".join(srv.stderr().splitlines()[mark:]))
+    assert srv.fetch("/a.txt").body == FILES["a.txt"]
+    srv.stop()
+
+
 # ------------------------------------------------- -t: what start-up checks
 
 def check_t(binary, conf, settings, args=(), wrapper=()):

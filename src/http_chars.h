@@ -36,6 +36,12 @@ static inline bool rh_has_ctl(const char *s)
 	return false;
 }
 
+/* OWS: optional white space, SP or HTAB (RFC 9110 5.6.3) */
+static inline bool rh_is_ows(unsigned char c)
+{
+	return c == ' ' || c == '\t';
+}
+
 /* tchar: the bytes of a token */
 static inline bool rh_is_tchar(unsigned char c)
 {

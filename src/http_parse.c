@@ -13,9 +13,9 @@ static bool str_eq_ci(struct rh_str s, const char *lit)
 
 static struct rh_str trim_ows(const char *p, size_t len)
 {
-	while (len && (*p == ' ' || *p == '\t'))
+	while (len && rh_is_ows(*p))
 		p++, len--;
-	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+	while (len && rh_is_ows(p[len - 1]))
 		len--;
 	return (struct rh_str){ p, len };
 }

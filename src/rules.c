@@ -236,10 +236,9 @@ static bool is_absolute_uri(const char *s)
 {
 	const char *p = s;
 
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+	if (!rh_is_alpha(*p))
 		return false;
-	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-	       *p == '+' || *p == '-' || *p == '.')
+	while (rh_is_alnum(*p) || *p == '+' || *p == '-' || *p == '.')
 		p++;
 	return !strncmp(p, "://", 3) && p[3];
 }

@@ -346,6 +346,7 @@ static void test_chars(void)
 	CHECK(!rh_is_reg_name_char(',') && !rh_is_reg_name_char(':') && !rh_is_reg_name_char('%') &&
 	      !rh_is_reg_name_char('/') && !rh_is_reg_name_char(0));
 	CHECK(rh_is_digit('7') && !rh_is_digit('a') && rh_is_alpha('Z') && !rh_is_alpha('0'));
+	CHECK(rh_is_ows(' ') && rh_is_ows('\t') && !rh_is_ows('\v') && !rh_is_ows(0));
 	CHECK(rh_hexval('F') == 15 && rh_hexval('a') == 10 && rh_hexval('g') == -1);
 }
 

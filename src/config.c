@@ -1,253 +1,251 @@
 #include "config.h"
 
-#include "http_cond.h"
-
 #include <errno.h>
 #include <libconfig.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "conf_read.h"
+#include "http_chars.h"
+#include "http_cond.h"
 #include "listen.h"
 #include "log.h"
 #include "site_conf.h"
 
-struct loader {
-	const char *path;
-	char *err;
-	size_t errlen;
-};
-
-static bool failf(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Writes "FILE:LINE: key: message" (the line of setting S) and returns false. */
-static bool failf(struct loader *ld, const config_setting_t *s, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (s)
-		snprintf(ld->err, ld->errlen, "%s:%u: %s: %s", ld->path,
-			 config_setting_source_line(s), config_setting_name(s), msg);
-	else
-		snprintf(ld->err, ld->errlen, "%s: %s", ld->path, msg);
-	return false;
-}
-
-static bool get_bool(struct loader *ld, const config_setting_t *s, void *dst)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return failf(ld, s, "expected true or false");
-	*(bool *)dst = config_setting_get_bool(s);
-	return true;
-}
-
-static bool get_uint(struct loader *ld, const config_setting_t *s, long long min,
-		     long long max, unsigned *dst)
-{
-	int t = config_setting_type(s);
-	long long v;
-
-	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
-		return failf(ld, s, "expected an integer");
-	v = config_setting_get_int64(s);
-	if (v < min || v > max)
-		return failf(ld, s, "%lld is out of range (%lld to %lld)", v, min, max);
-	*dst = (unsigned)v;
-	return true;
-}
-
-static bool get_uint64(struct loader *ld, const config_setting_t *s, long long max,
-		       uint64_t *dst)
-{
-	int t = config_setting_type(s);
-	long long v;
-
-	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
-		return failf(ld, s, "expected an integer (64-bit: 1234L)");
-	v = config_setting_get_int64(s);
-	if (v < 0 || v > max)
-		return failf(ld, s, "%lld is out of range (0 to %lld)", v, max);
-	*dst = (uint64_t)v;
-	return true;
-}
-
-static bool get_string(struct loader *ld, const config_setting_t *s, char **dst)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return failf(ld, s, "expected a string");
-	free(*dst);
-	*dst = strdup(config_setting_get_string(s));
-	return *dst != NULL || failf(ld, s, "out of memory");
-}
-
-static void free_strings(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-static bool get_string_list(struct loader *ld, const config_setting_t *s, char ***dst,
-			    size_t *n)
-{
-	int t = config_setting_type(s);
-	int count;
-	char **v;
-
-	if (t != CONFIG_TYPE_ARRAY && t != CONFIG_TYPE_LIST)
-		return failf(ld, s, "expected a list of strings, like [ \"a\", \"b\" ]");
-	count = config_setting_length(s);
-	v = calloc(count ? count : 1, sizeof *v);
-	if (!v)
-		return failf(ld, s, "out of memory");
-	for (int i = 0; i < count; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		if (config_setting_type(e) != CONFIG_TYPE_STRING) {
-			free_strings(v, i);
-			return failf(ld, s, "element %d is not a string", i + 1);
-		}
-		v[i] = strdup(config_setting_get_string(e));
-	}
-	free_strings(*dst, *n);
-	*dst = v;
-	*n = count;
-	return true;
-}
-
-static bool load_types(struct loader *ld, const config_setting_t *s, struct rh_config *cfg)
-{
-	int count;
-
-	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
-		return failf(ld, s, "expected a group, like { md = \"text/markdown\"; }");
-	count = config_setting_length(s);
-	cfg->types = calloc(count ? count : 1, sizeof *cfg->types);
-	if (!cfg->types)
-		return failf(ld, s, "out of memory");
-	for (int i = 0; i < count; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, i);
-		const char *type;
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			return failf(ld, e, "expected a media type string");
-		type = config_setting_get_string(e);
-		if (!*type || strpbrk(type, "\r\n"))
-			return failf(ld, e, "\"%s\" is not a media type", type);
-		cfg->types[i].ext = strdup(config_setting_name(e));
-		cfg->types[i].type = strdup(type);
-		cfg->n_types++;
-	}
-	return true;
-}
+#define NONE RH_CONF_NONE
+#define IN_CONFIG(field) .config_off = offsetof(struct rh_config, field), .site_off = NONE, \
+			 .sites_off = NONE
+#define IN_SITE(field) .config_off = NONE, .site_off = offsetof(struct rh_site_conf, field), \
+		       .sites_off = NONE
+#define IN_SITES(field) .config_off = NONE, .site_off = NONE, \
+			.sites_off = offsetof(struct rh_sites_conf, field)
+/* parsers that fill several fields of a site get the whole site */
+#define WHOLE_SITE .config_off = NONE, .site_off = 0, .sites_off = NONE
 
 static bool is_power_of_two(unsigned v)
 {
 	return v && !(v & (v - 1));
 }
 
-/* One key of the file: checked for its type and range, stored in CFG. */
-static bool load_setting(struct loader *ld, const config_setting_t *s, struct rh_config *cfg)
-{
-	const char *k = config_setting_name(s);
-	unsigned u;
+static rh_conf_parse_fn parse_ring_entries, parse_buffer_count, parse_listen, parse_root,
+	parse_access_log, parse_log_level, parse_types;
 
-	if (!strcmp(k, "cpu_limit"))
-		return get_uint(ld, s, 0, 4096, &cfg->cpu_limit);
-	if (!strcmp(k, "share_ring_backend"))
-		return get_bool(ld, s, &cfg->share_ring_backend);
-	if (!strcmp(k, "enable_sq_poll"))
-		return get_bool(ld, s, &cfg->enable_sq_poll);
-	if (!strcmp(k, "register_buffers"))
-		return get_bool(ld, s, &cfg->register_buffers);
-	if (!strcmp(k, "ring_entries")) {
-		if (!get_uint(ld, s, 64, 32768, &cfg->ring_entries))
-			return false;
-		return is_power_of_two(cfg->ring_entries) ||
-		       failf(ld, s, "%u is not a power of two", cfg->ring_entries);
+/* Every key of the file: the loaders (here for the server, site_conf.c
+ * for sites), -t, the restart check of a reload and ringhttpd.conf(5)
+ * (which tests/unit/test_config.c compares with it) come from it. */
+const struct rh_conf_key rh_conf_keys[] = {
+	/* Workers */
+	{ "cpu_limit", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(cpu_limit), .max = 4096,
+	  .doc_type = "integer" },
+	{ "share_ring_backend", RH_CONF_BOOL, rh_conf_bool, IN_CONFIG(share_ring_backend),
+	  .def = true, .doc_type = "boolean" },
+	{ "enable_sq_poll", RH_CONF_BOOL, rh_conf_bool, IN_CONFIG(enable_sq_poll),
+	  .doc_type = "boolean" },
+	{ "register_buffers", RH_CONF_BOOL, rh_conf_bool, IN_CONFIG(register_buffers), .def = true,
+	  .doc_type = "boolean" },
+	{ "ring_entries", RH_CONF_UINT, parse_ring_entries, IN_CONFIG(ring_entries), .min = 64,
+	  .max = 32768, .def = 4096, .doc_type = "integer" },
+	{ "buffer_size", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(buffer_size), .min = 4096,
+	  .max = 1 << 20, .def = 16384, .doc_type = "integer" },
+	{ "buffer_count", RH_CONF_UINT, parse_buffer_count, IN_CONFIG(buffer_count),
+	  .max = 65536, .doc_type = "integer" },
+	{ "file_cache_size", RH_CONF_UINT64, rh_conf_uint64, IN_CONFIG(file_cache_size),
+	  .max = 1LL << 40, .def = 64 << 20, .doc_type = "integer bytes" },
+	/* above 32 KiB sendfile costs less (README.md) */
+	{ "file_cache_max_file", RH_CONF_UINT64, rh_conf_uint64, IN_CONFIG(file_cache_max_file),
+	  .max = 1LL << 40, .def = 32 << 10, .doc_type = "integer bytes" },
+	{ "splice_threshold", RH_CONF_UINT64, rh_conf_uint64, IN_CONFIG(splice_threshold),
+	  .max = INT32_MAX, .reload = true, .doc_type = "integer bytes" },
+	{ "document_root", RH_CONF_STRING, parse_root,
+	  .config_off = offsetof(struct rh_config, document_root),
+	  .site_off = offsetof(struct rh_site_conf, document_root), .sites_off = NONE,
+	  .def_str = "/var/www/html", .reload = true, .doc_type = "string" },
+	{ "index", RH_CONF_STRINGS, rh_site_parse_index, IN_SITE(index),
+	  .count_off = offsetof(struct rh_site_conf, n_index) - offsetof(struct rh_site_conf, index),
+	  .reload = true, .doc_type = "list of strings",
+	  .doc_default = "[ \\(dqindex.html\\(dq ]" },
+	{ "types", RH_CONF_OTHER, parse_types, IN_CONFIG(types), .reload = true,
+	  .doc_type = "group", .doc_default = "{ }" },
+	/* Sites */
+	{ "sites", RH_CONF_OTHER, NULL, .config_off = NONE, .site_off = NONE, .sites_off = NONE,
+	  .reload = true, .doc_type = "list of groups", .doc_default = "( )" },
+	{ "server_name", RH_CONF_OTHER, rh_site_parse_server_name, WHOLE_SITE, .reload = true,
+	  .doc_type = "string or list of strings", .doc_default = "[ ]" },
+	{ "charset", RH_CONF_STRING, rh_site_parse_charset, IN_SITE(charset), .def_str = "",
+	  .reload = true, .doc_type = "string" },
+	{ "precompressed", RH_CONF_OTHER, rh_site_parse_precompressed, WHOLE_SITE, .reload = true,
+	  .doc_type = "list of strings", .doc_default = "[ ]" },
+	{ "dotfiles", RH_CONF_OTHER, rh_site_parse_dotfiles, IN_SITE(dotfiles), .reload = true,
+	  .doc_type = "string", .doc_default = "\\(dqdeny\\(dq" },
+	{ "directory_listing", RH_CONF_BOOL, rh_conf_bool, IN_SITE(directory_listing),
+	  .reload = true, .doc_type = "boolean" },
+	{ "error_pages", RH_CONF_OTHER, rh_site_parse_error_pages, WHOLE_SITE, .reload = true,
+	  .doc_type = "list of groups", .doc_default = "( )" },
+	{ "fallback", RH_CONF_STRING, rh_site_parse_path, IN_SITE(fallback), .def_str = "",
+	  .reload = true, .doc_type = "string" },
+	{ "headers", RH_CONF_OTHER, rh_site_parse_headers, WHOLE_SITE, .reload = true,
+	  .doc_type = "list of groups", .doc_default = "( )" },
+	{ "redirects", RH_CONF_OTHER, rh_site_parse_redirects, WHOLE_SITE, .reload = true,
+	  .doc_type = "list of groups", .doc_default = "( )" },
+	{ "listing_max_entries", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(listing_max_entries),
+	  .min = 1, .max = 1000000, .def = 10000, .reload = true, .doc_type = "integer" },
+	/* Status endpoint */
+	{ "status_path", RH_CONF_STRING, rh_site_parse_path, IN_SITES(status_path), .def_str = "",
+	  .reload = true, .doc_type = "string" },
+	{ "status_allow", RH_CONF_OTHER, rh_site_parse_status_allow, IN_SITES(status_allow),
+	  .reload = true, .doc_type = "list of strings",
+	  .doc_default = "[ \\(dq127.0.0.1\\(dq, \\(dq::1\\(dq ]" },
+	/* Network */
+	{ "listen", RH_CONF_STRINGS, parse_listen, IN_CONFIG(listen),
+	  .count_off = offsetof(struct rh_config, n_listen) - offsetof(struct rh_config, listen),
+	  .doc_type = "list of strings",
+	  .doc_default = "[ \\(dq0.0.0.0:80\\(dq, \\(dq[::]:80\\(dq ]" },
+	{ "user", RH_CONF_STRING, rh_conf_string, IN_CONFIG(user), .def_str = "www-data",
+	  .doc_type = "string" },
+	{ "keepalive_timeout", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(keepalive_timeout), .min = 1,
+	  .max = 86400, .def = 75, .reload = true, .doc_type = "integer seconds" },
+	{ "header_timeout", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(header_timeout), .min = 1,
+	  .max = 86400, .def = 10, .reload = true, .doc_type = "integer seconds" },
+	{ "send_timeout", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(send_timeout), .min = 1,
+	  .max = 86400, .def = 60, .reload = true, .doc_type = "integer seconds" },
+	{ "max_ranges", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(max_ranges), .min = 1,
+	  .max = RH_MAX_RANGES_CAP, .def = 16, .reload = true, .doc_type = "integer" },
+	{ "max_connections", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(max_connections),
+	  .max = 1 << 24, .doc_type = "integer" },
+	{ "max_connections_per_ip", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(max_connections_per_ip),
+	  .max = 1 << 24, .doc_type = "integer" },
+	{ "max_connections_per_ip_v6_prefix", RH_CONF_UINT, rh_conf_uint,
+	  IN_CONFIG(max_connections_per_ip_v6_prefix), .min = 1, .max = 128, .def = 64,
+	  .doc_type = "integer" },
+	/* Logging */
+	{ "access_log", RH_CONF_STRING, parse_access_log, IN_CONFIG(access_log), .def_str = "off",
+	  .reload = true, .doc_type = "string" },
+	{ "log_level", RH_CONF_OTHER, parse_log_level, IN_CONFIG(log_level), .reload = true,
+	  .doc_type = "string", .doc_default = "\\(dqinfo\\(dq" },
+};
+const size_t rh_conf_n_keys = sizeof rh_conf_keys / sizeof *rh_conf_keys;
+
+static bool parse_ring_entries(const struct rh_conf_err *e, const config_setting_t *s,
+			       const struct rh_conf_key *k, void *dst)
+{
+	if (!rh_conf_uint(e, s, k, dst))
+		return false;
+	return is_power_of_two(*(unsigned *)dst) ||
+	       rh_conf_fail(e, s, "%u is not a power of two", *(unsigned *)dst);
+}
+
+static bool parse_buffer_count(const struct rh_conf_err *e, const config_setting_t *s,
+			       const struct rh_conf_key *k, void *dst)
+{
+	unsigned *v = dst;
+
+	if (!rh_conf_uint(e, s, k, dst))
+		return false;
+	return *v == 0 || *v >= 4 ||
+	       rh_conf_fail(e, s, "%u is out of range (0 for the default, or 4 to 65536)", *v);
+}
+
+static bool parse_listen(const struct rh_conf_err *e, const config_setting_t *s,
+			 const struct rh_conf_key *k, void *dst)
+{
+	char **v;
+	size_t n;
+
+	if (!rh_conf_strings(e, s, k, dst))
+		return false;
+	v = *(char ***)dst;
+	n = *(size_t *)((char *)dst + k->count_off);
+	for (size_t i = 0; i < n; i++) {
+		struct sockaddr_storage ss;
+		if (rh_listen_parse_addr(v[i], &ss) < 0)
+			return rh_conf_fail(e, s, "\"%s\" is not ADDR:PORT (IPv6: [ADDR]:PORT)", v[i]);
 	}
-	if (!strcmp(k, "buffer_size"))
-		return get_uint(ld, s, 4096, 1 << 20, &cfg->buffer_size);
-	if (!strcmp(k, "splice_threshold")) {
-		if (!get_uint(ld, s, 0, INT32_MAX, &u))
-			return false;
-		cfg->splice_threshold = u;
+	return true;
+}
+
+/* A document root: absolute, at the top level as in a site. */
+static bool parse_root(const struct rh_conf_err *e, const config_setting_t *s,
+		       const struct rh_conf_key *k, void *dst)
+{
+	if (!rh_conf_string(e, s, k, dst))
+		return false;
+	return **(char **)dst == '/' ||
+	       rh_conf_fail(e, s, "\"%s\" is not an absolute path", *(char **)dst);
+}
+
+static bool parse_access_log(const struct rh_conf_err *e, const config_setting_t *s,
+			     const struct rh_conf_key *k, void *dst)
+{
+	const char *v;
+
+	if (!rh_conf_string(e, s, k, dst))
+		return false;
+	v = *(char **)dst;
+	return !strcmp(v, "off") || !strcmp(v, "journal") || v[0] == '/' ||
+	       rh_conf_fail(e, s, "expected \"off\", \"journal\" or an absolute file path");
+}
+
+static bool parse_log_level(const struct rh_conf_err *e, const config_setting_t *s,
+			    const struct rh_conf_key *k, void *dst)
+{
+	int *level = dst;
+
+	(void)k;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return rh_conf_fail(e, s, "expected a string");
+	*level = rh_log_level_parse(config_setting_get_string(s));
+	return *level >= 0 ||
+	       rh_conf_fail(e, s, "\"%s\" is not one of error, warning, notice, info, debug",
+			    config_setting_get_string(s));
+}
+
+static bool parse_types(const struct rh_conf_err *e, const config_setting_t *s,
+			const struct rh_conf_key *k, void *dst)
+{
+	struct rh_config *cfg = (void *)((char *)dst - k->config_off);
+	int count;
+
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP)
+		return rh_conf_fail(e, s, "expected a group, like { md = \"text/markdown\"; }");
+	count = config_setting_length(s);
+	cfg->types = calloc(count ? count : 1, sizeof *cfg->types);
+	if (!cfg->types)
+		return rh_conf_fail(e, s, "out of memory");
+	for (int i = 0; i < count; i++) {
+		const config_setting_t *t = config_setting_get_elem(s, i);
+		const char *type;
+
+		if (config_setting_type(t) != CONFIG_TYPE_STRING)
+			return rh_conf_fail(e, t, "expected a media type string");
+		type = config_setting_get_string(t);
+		/* it is sent in Content-Type as it is */
+		if (!*type || rh_has_ctl(type))
+			return rh_conf_fail(e, t, "\"%s\" is not a media type", type);
+		cfg->types[i].ext = strdup(config_setting_name(t));
+		cfg->types[i].type = strdup(type);
+		cfg->n_types++;
+		if (!cfg->types[i].ext || !cfg->types[i].type)
+			return rh_conf_fail(e, t, "out of memory");
+	}
+	return true;
+}
+
+/* One top-level key of the file: a server-wide one is read into CFG, one
+ * of the default site is left to rh_sites_conf_parse. */
+static bool load_setting(const struct rh_conf_err *e, const config_setting_t *s,
+			 struct rh_config *cfg)
+{
+	const struct rh_conf_key *k = rh_conf_key_find(config_setting_name(s));
+
+	if (!k)
+		return rh_conf_fail(e, s, "unknown key");
+	if (k->config_off == NONE)
 		return true;
-	}
-	if (!strcmp(k, "document_root"))
-		return get_string(ld, s, &cfg->document_root);
-	if (!strcmp(k, "listen")) {
-		if (!get_string_list(ld, s, &cfg->listen, &cfg->n_listen))
-			return false;
-		for (size_t i = 0; i < cfg->n_listen; i++) {
-			struct sockaddr_storage ss;
-			if (rh_listen_parse_addr(cfg->listen[i], &ss) < 0)
-				return failf(ld, s, "\"%s\" is not ADDR:PORT (IPv6: [ADDR]:PORT)",
-					     cfg->listen[i]);
-		}
-		return true;
-	}
-	if (!strcmp(k, "user"))
-		return get_string(ld, s, &cfg->user);
-	if (!strcmp(k, "index")) {
-		if (!get_string_list(ld, s, &cfg->index, &cfg->n_index))
-			return false;
-		for (size_t i = 0; i < cfg->n_index; i++)
-			if (!cfg->index[i][0] || strchr(cfg->index[i], '/'))
-				return failf(ld, s, "\"%s\" is not a file name", cfg->index[i]);
-		return true;
-	}
-	if (!strcmp(k, "keepalive_timeout"))
-		return get_uint(ld, s, 1, 86400, &cfg->keepalive_timeout);
-	if (!strcmp(k, "header_timeout"))
-		return get_uint(ld, s, 1, 86400, &cfg->header_timeout);
-	if (!strcmp(k, "send_timeout"))
-		return get_uint(ld, s, 1, 86400, &cfg->send_timeout);
-	if (!strcmp(k, "max_connections"))
-		return get_uint(ld, s, 0, 1 << 24, &cfg->max_connections);
-	if (!strcmp(k, "max_connections_per_ip"))
-		return get_uint(ld, s, 0, 1 << 24, &cfg->max_connections_per_ip);
-	if (!strcmp(k, "file_cache_size"))
-		return get_uint64(ld, s, 1LL << 40, &cfg->file_cache_size);
-	if (!strcmp(k, "file_cache_max_file"))
-		return get_uint64(ld, s, 1LL << 40, &cfg->file_cache_max_file);
-	if (!strcmp(k, "buffer_count")) {
-		if (!get_uint(ld, s, 0, 65536, &cfg->buffer_count))
-			return false;
-		return cfg->buffer_count == 0 || cfg->buffer_count >= 4 ||
-		       failf(ld, s, "%u is out of range (0 for the default, or 4 to 65536)",
-			     cfg->buffer_count);
-	}
-	if (!strcmp(k, "max_ranges"))
-		return get_uint(ld, s, 1, RH_MAX_RANGES_CAP, &cfg->max_ranges);
-	if (!strcmp(k, "listing_max_entries"))
-		return get_uint(ld, s, 1, 1000000, &cfg->listing_max_entries);
-	if (!strcmp(k, "access_log")) {
-		if (!get_string(ld, s, &cfg->access_log))
-			return false;
-		return !strcmp(cfg->access_log, "off") || !strcmp(cfg->access_log, "journal") ||
-		       cfg->access_log[0] == '/' ||
-		       failf(ld, s, "expected \"off\", \"journal\" or an absolute file path");
-	}
-	if (!strcmp(k, "log_level")) {
-		if (config_setting_type(s) != CONFIG_TYPE_STRING)
-			return failf(ld, s, "expected a string");
-		cfg->log_level = rh_log_level_parse(config_setting_get_string(s));
-		return cfg->log_level >= 0 ||
-		       failf(ld, s, "\"%s\" is not one of error, warning, notice, info, debug",
-			     config_setting_get_string(s));
-	}
-	if (!strcmp(k, "types"))
-		return load_types(ld, s, cfg);
-	if (rh_site_conf_key(k))
-		return true; /* rh_sites_conf_parse reads it */
-	return failf(ld, s, "unknown key");
+	return k->parse(e, s, k, (char *)cfg + k->config_off);
 }
 
 static struct rh_config *config_defaults(void)
@@ -257,37 +255,49 @@ static struct rh_config *config_defaults(void)
 
 	if (!cfg)
 		return NULL;
-	cfg->share_ring_backend = true;
-	cfg->register_buffers = true;
-	cfg->ring_entries = 4096;
-	cfg->buffer_size = 16384;
-	cfg->document_root = strdup("/var/www/html");
+	for (size_t i = 0; i < rh_conf_n_keys; i++) {
+		const struct rh_conf_key *k = &rh_conf_keys[i];
+		if (k->config_off != NONE && !rh_conf_set_default(k, (char *)cfg + k->config_off)) {
+			rh_config_free(cfg);
+			return NULL;
+		}
+	}
 	cfg->listen = calloc(2, sizeof(char *));
+	if (!cfg->listen) {
+		rh_config_free(cfg);
+		return NULL;
+	}
 	cfg->n_listen = 2;
 	cfg->listen[0] = strdup(listen[0]);
 	cfg->listen[1] = strdup(listen[1]);
-	cfg->user = strdup("www-data");
-	cfg->index = calloc(1, sizeof(char *));
-	cfg->n_index = 1;
-	cfg->index[0] = strdup("index.html");
-	cfg->keepalive_timeout = 75;
-	cfg->header_timeout = 10;
-	cfg->send_timeout = 60;
-	cfg->file_cache_size = 64 << 20;
-	cfg->file_cache_max_file = 32 << 10; /* above it sendfile costs less (README.md) */
-	cfg->max_ranges = 16;
-	cfg->listing_max_entries = 10000;
-	cfg->access_log = strdup("off");
 	cfg->log_level = RH_LOG_INFO;
 	return cfg;
 }
 
-static bool apply_overrides(struct loader *ld, struct rh_config *cfg,
+/* PATH, made absolute against the working directory. */
+static char *absolute(const char *path)
+{
+	char cwd[4096], *abs;
+
+	if (path[0] == '/')
+		return strdup(path);
+	if (!getcwd(cwd, sizeof cwd))
+		return NULL;
+	if (asprintf(&abs, "%s/%s", strcmp(cwd, "/") ? cwd : "", path) < 0)
+		return NULL;
+	return abs;
+}
+
+static bool apply_overrides(const struct rh_conf_err *e, struct rh_config *cfg,
 			    const struct rh_config_overrides *ov)
 {
 	if (ov->document_root) {
 		free(cfg->document_root);
-		cfg->document_root = strdup(ov->document_root);
+		cfg->document_root = absolute(ov->document_root);
+		if (!cfg->document_root) {
+			snprintf(e->buf, e->len, "--root %s: %s", ov->document_root, strerror(errno));
+			return false;
+		}
 		cfg->origin[RH_KEY_DOCUMENT_ROOT].option = "--root";
 	}
 	if (ov->user) {
@@ -300,14 +310,14 @@ static bool apply_overrides(struct loader *ld, struct rh_config *cfg,
 		for (size_t i = 0; i < ov->n_listen; i++) {
 			struct sockaddr_storage ss;
 			if (rh_listen_parse_addr(ov->listen[i], &ss) < 0) {
-				free_strings(v, i);
-				snprintf(ld->err, ld->errlen,
+				rh_conf_free_strings(v, i);
+				snprintf(e->buf, e->len,
 					 "--listen %s: not ADDR:PORT (IPv6: [ADDR]:PORT)", ov->listen[i]);
 				return false;
 			}
 			v[i] = strdup(ov->listen[i]);
 		}
-		free_strings(cfg->listen, cfg->n_listen);
+		rh_conf_free_strings(cfg->listen, cfg->n_listen);
 		cfg->listen = v;
 		cfg->n_listen = ov->n_listen;
 		cfg->origin[RH_KEY_LISTEN].option = "--listen";
@@ -343,28 +353,34 @@ void rh_config_where(const struct rh_config *cfg, enum rh_config_key key, char *
 		snprintf(buf, len, "%s: %s", cfg->path, tracked[key]);
 }
 
-/* Checks across keys and of the file system, once every key is known. */
-static bool check_keys(struct loader *ld, const config_t *lc, const struct rh_config *cfg)
+/* Checks across keys and of the file system, once every key is known:
+ * what start-up would find wrong, found by -t and a reload too. */
+static bool check_keys(const struct rh_conf_err *e, const config_t *lc, const struct rh_config *cfg)
 {
 	const config_setting_t *s;
 	char where[256];
 	struct stat st;
 
 	if (cfg->n_listen == 0)
-		return failf(ld, config_lookup(lc, "listen"), "needs at least one address");
+		return rh_conf_fail(e, config_lookup(lc, "listen"), "needs at least one address");
 	if (cfg->file_cache_size && cfg->file_cache_max_file > cfg->file_cache_size) {
 		s = config_lookup(lc, "file_cache_max_file");
-		return failf(ld, s ? s : config_lookup(lc, "file_cache_size"),
-			     "file_cache_max_file (%llu) exceeds file_cache_size (%llu)",
-			     (unsigned long long)cfg->file_cache_max_file,
-			     (unsigned long long)cfg->file_cache_size);
+		return rh_conf_fail(e, s ? s : config_lookup(lc, "file_cache_size"),
+				    "file_cache_max_file (%llu) exceeds file_cache_size (%llu)",
+				    (unsigned long long)cfg->file_cache_max_file,
+				    (unsigned long long)cfg->file_cache_size);
+	}
+	/* start-up opens it for appending, which a directory refuses */
+	if (cfg->access_log[0] == '/' && stat(cfg->access_log, &st) == 0 && S_ISDIR(st.st_mode)) {
+		rh_config_where(cfg, RH_KEY_ACCESS_LOG, where, sizeof where);
+		snprintf(e->buf, e->len, "%s: %s: %s", where, cfg->access_log, strerror(EISDIR));
+		return false;
 	}
 	rh_config_where(cfg, RH_KEY_DOCUMENT_ROOT, where, sizeof where);
 	if (stat(cfg->document_root, &st) < 0)
-		snprintf(ld->err, ld->errlen, "%s: %s: %s", where, cfg->document_root,
-			 strerror(errno));
+		snprintf(e->buf, e->len, "%s: %s: %s", where, cfg->document_root, strerror(errno));
 	else if (!S_ISDIR(st.st_mode))
-		snprintf(ld->err, ld->errlen, "%s: %s: not a directory", where, cfg->document_root);
+		snprintf(e->buf, e->len, "%s: %s: not a directory", where, cfg->document_root);
 	else
 		return true;
 	return false;
@@ -392,7 +408,7 @@ static void one_line(char *err, size_t errlen)
 struct rh_config *rh_config_load(const char *path, const struct rh_config_overrides *ov,
 				 char *err, size_t errlen)
 {
-	struct loader ld = { .path = path, .err = err, .errlen = errlen };
+	struct rh_conf_err e = { path, err, errlen };
 	struct rh_config *cfg = config_defaults();
 	config_setting_t *root;
 	config_t lc;
@@ -420,17 +436,16 @@ struct rh_config *rh_config_load(const char *path, const struct rh_config_overri
 	for (int i = 0; ok && i < config_setting_length(root); i++) {
 		config_setting_t *s = config_setting_get_elem(root, i);
 
-		ok = load_setting(&ld, s, cfg);
+		ok = load_setting(&e, s, cfg);
 		note_origin(cfg, s);
 	}
 	if (ok && ov)
-		ok = apply_overrides(&ld, cfg, ov);
+		ok = apply_overrides(&e, cfg, ov);
 	if (ok)
-		ok = check_keys(&ld, &lc, cfg);
+		ok = check_keys(&e, &lc, cfg);
 	if (ok) {
-		struct rh_conf_err ce = { path, err, errlen };
-		cfg->sites = rh_sites_conf_parse(root, cfg->document_root, &ce);
-		ok = cfg->sites && rh_sites_conf_check_roots(cfg->sites, &ce);
+		cfg->sites = rh_sites_conf_parse(root, cfg->document_root, &e);
+		ok = cfg->sites && rh_sites_conf_check_roots(cfg->sites, &e);
 	}
 	config_destroy(&lc);
 	if (!ok) {
@@ -447,9 +462,8 @@ void rh_config_free(struct rh_config *cfg)
 		return;
 	free(cfg->path);
 	free(cfg->document_root);
-	free_strings(cfg->listen, cfg->n_listen);
+	rh_conf_free_strings(cfg->listen, cfg->n_listen);
 	free(cfg->user);
-	free_strings(cfg->index, cfg->n_index);
 	free(cfg->access_log);
 	for (size_t i = 0; i < cfg->n_types; i++) {
 		free(cfg->types[i].ext);
@@ -458,4 +472,23 @@ void rh_config_free(struct rh_config *cfg)
 	free(cfg->types);
 	rh_sites_conf_free(cfg->sites);
 	free(cfg);
+}
+
+size_t rh_config_restart_keys(const struct rh_config *old, const struct rh_config *new, char *buf,
+			      size_t len)
+{
+	size_t n = 0, used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < rh_conf_n_keys; i++) {
+		const struct rh_conf_key *k = &rh_conf_keys[i];
+
+		if (k->reload || k->config_off == NONE ||
+		    rh_conf_same(k, (const char *)old + k->config_off, (const char *)new + k->config_off))
+			continue;
+		if (used < len)
+			used += snprintf(buf + used, len - used, "%s%s", n ? ", " : "", k->name);
+		n++;
+	}
+	return n;
 }

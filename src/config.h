@@ -44,22 +44,21 @@ struct rh_config {
 	unsigned ring_entries;
 	unsigned buffer_size;
 	uint64_t splice_threshold;
-	char *document_root;
+	char *document_root; /* absolute: a relative --root is taken from the working directory */
 	char **listen;
 	size_t n_listen;
 	char *user;
-	char **index;
-	size_t n_index;
 	unsigned keepalive_timeout;
 	unsigned header_timeout;
 	unsigned send_timeout;
 	unsigned max_connections;
 	unsigned max_connections_per_ip; /* 0: no limit */
+	unsigned max_connections_per_ip_v6_prefix; /* IPv6 clients counted per prefix */
+	unsigned listing_max_entries;	 /* the most entries a directory listing shows */
 	uint64_t file_cache_size;	 /* bytes of file contents per ring; 0: none */
 	uint64_t file_cache_max_file;	 /* the largest file kept in memory */
 	unsigned buffer_count;		 /* per ring; 0: derived from buffer_size */
 	unsigned max_ranges;
-	unsigned listing_max_entries; /* entries a directory listing shows */
 	char *access_log;
 	int log_level;
 	struct rh_type_override *types;
@@ -82,6 +81,10 @@ struct rh_config_overrides {
 struct rh_config *rh_config_load(const char *path, const struct rh_config_overrides *ov,
 				 char *err, size_t errlen);
 void rh_config_free(struct rh_config *cfg);
+/* The keys that a reload cannot apply (the table's) whose values differ
+ * between OLD and NEW, as "cpu_limit, buffer_size" in BUF; their count. */
+size_t rh_config_restart_keys(const struct rh_config *old, const struct rh_config *new, char *buf,
+			      size_t len);
 /* Where KEY's value came from, as an error message begins: "--root",
  * "FILE:LINE: document_root" or, for a default, "FILE: document_root". */
 void rh_config_where(const struct rh_config *cfg, enum rh_config_key key, char *buf,

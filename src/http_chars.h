@@ -6,15 +6,57 @@
 #include <stdbool.h>
 #include <string.h>
 
+static inline bool rh_is_alpha(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static inline bool rh_is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
 static inline bool rh_is_alnum(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+	return rh_is_alpha(c) || rh_is_digit(c);
+}
+
+/* CTL: the C0 controls and DEL */
+static inline bool rh_is_ctl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+/* Whether S holds a CTL. */
+static inline bool rh_has_ctl(const char *s)
+{
+	for (; *s; s++)
+		if (rh_is_ctl((unsigned char)*s))
+			return true;
+	return false;
+}
+
+/* OWS: optional white space, SP or HTAB (RFC 9110 5.6.3) */
+static inline bool rh_is_ows(unsigned char c)
+{
+	return c == ' ' || c == '\t';
 }
 
 /* tchar: the bytes of a token */
 static inline bool rh_is_tchar(unsigned char c)
 {
 	return rh_is_alnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* Whether S is a token: one or more tchar. */
+static inline bool rh_is_token(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!rh_is_tchar((unsigned char)*s))
+			return false;
+	return true;
 }
 
 /* field-value bytes: VCHAR, obs-text, SP, HTAB */
@@ -27,6 +69,13 @@ static inline bool rh_is_field_char(unsigned char c)
 static inline bool rh_is_pchar(unsigned char c)
 {
 	return rh_is_alnum(c) || (c && strchr("-._~!$&'()*+,;=:@", c));
+}
+
+/* reg-name bytes without pct-encoded: unreserved and sub-delims, but not
+ * ',' (a comma in Host is a sign of a combined list, never of one name) */
+static inline bool rh_is_reg_name_char(unsigned char c)
+{
+	return rh_is_alnum(c) || (c && strchr("-._~!$&'()*+;=", c));
 }
 
 /* A hexadecimal digit's value, or -1. */

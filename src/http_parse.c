@@ -13,34 +13,11 @@ static bool str_eq_ci(struct rh_str s, const char *lit)
 
 static struct rh_str trim_ows(const char *p, size_t len)
 {
-	while (len && (*p == ' ' || *p == '\t'))
+	while (len && rh_is_ows(*p))
 		p++, len--;
-	while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+	while (len && rh_is_ows(p[len - 1]))
 		len--;
 	return (struct rh_str){ p, len };
-}
-
-static bool is_alpha(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-
-static bool is_digit(unsigned char c)
-{
-	return c >= '0' && c <= '9';
-}
-
-static bool is_hex(unsigned char c)
-{
-	return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
-/* unreserved and sub-delims of RFC 3986 2.2-2.3, but not ',': a comma in
- * Host is a sign of a combined list, never of one name */
-static bool is_host_char(unsigned char c)
-{
-	static const char extra[] = "-._~!$&'()*+;=";
-	return is_alpha(c) || is_digit(c) || (c && strchr(extra, c));
 }
 
 /* dec-octet "." dec-octet "." dec-octet "." dec-octet, no leading zeros */
@@ -55,7 +32,7 @@ static bool valid_ipv4(const char *p, size_t len)
 		if (octet && (i == len || p[i++] != '.'))
 			return false;
 		start = i;
-		while (i < len && is_digit(p[i]) && i - start < 3)
+		while (i < len && rh_is_digit(p[i]) && i - start < 3)
 			v = v * 10 + (p[i++] - '0');
 		if (i == start || v > 255 || (p[start] == '0' && i - start > 1))
 			return false;
@@ -80,7 +57,7 @@ static bool valid_ipv6(const char *p, size_t len)
 	while (i < len) {
 		size_t j = i;
 
-		while (j < len && is_hex(p[j]) && j - i <= 4)
+		while (j < len && rh_hexval(p[j]) >= 0 && j - i <= 4)
 			j++;
 		if (j < len && p[j] == '.') {
 			if (!valid_ipv4(p + i, len - i))
@@ -113,12 +90,12 @@ static bool valid_ipvfuture(const char *p, size_t len)
 
 	if (!len || (p[0] | 0x20) != 'v')
 		return false;
-	while (i < len && is_hex(p[i]))
+	while (i < len && rh_hexval(p[i]) >= 0)
 		i++;
 	if (i == 1 || i == len || p[i++] != '.' || i == len)
 		return false;
 	for (; i < len; i++)
-		if (!is_host_char(p[i]) && p[i] != ':' && p[i] != ',')
+		if (!rh_is_reg_name_char(p[i]) && p[i] != ':' && p[i] != ',')
 			return false;
 	return true;
 }
@@ -128,10 +105,10 @@ static bool valid_reg_name(const char *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (p[i] == '%') {
-			if (len - i < 3 || !is_hex(p[i + 1]) || !is_hex(p[i + 2]))
+			if (len - i < 3 || rh_hexval(p[i + 1]) < 0 || rh_hexval(p[i + 2]) < 0)
 				return false;
 			i += 2;
-		} else if (!is_host_char(p[i])) {
+		} else if (!rh_is_reg_name_char(p[i])) {
 			return false;
 		}
 	}
@@ -165,7 +142,7 @@ static bool parse_authority(struct rh_str v, struct rh_str *host, struct rh_str 
 	if (colon) {
 		*port = (struct rh_str){ colon + 1, end - (colon + 1) };
 		for (size_t i = 0; i < port->len; i++)
-			if (!is_digit(port->p[i]))
+			if (!rh_is_digit(port->p[i]))
 				return false;
 	}
 	return true;
@@ -185,10 +162,10 @@ static enum rh_method method_of(struct rh_str m)
 /* scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
 static bool valid_scheme(const char *p, size_t len)
 {
-	if (!len || !is_alpha(p[0]))
+	if (!len || !rh_is_alpha(p[0]))
 		return false;
 	for (size_t i = 1; i < len; i++)
-		if (!is_alpha(p[i]) && !is_digit(p[i]) && p[i] != '+' && p[i] != '-' && p[i] != '.')
+		if (!rh_is_alnum(p[i]) && p[i] != '+' && p[i] != '-' && p[i] != '.')
 			return false;
 	return true;
 }

@@ -27,23 +27,9 @@ int rh_coding_from_name(const char *name)
 	return -1;
 }
 
-bool rh_sidecar_fresh(const struct stat *file, const struct stat *sidecar)
-{
-	if (!S_ISREG(sidecar->st_mode))
-		return false;
-	if (sidecar->st_mtim.tv_sec != file->st_mtim.tv_sec)
-		return sidecar->st_mtim.tv_sec > file->st_mtim.tv_sec;
-	return sidecar->st_mtim.tv_nsec >= file->st_mtim.tv_nsec;
-}
-
-static bool is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 static const char *skip_ows(const char *p, const char *end)
 {
-	while (p < end && is_ows(*p))
+	while (p < end && rh_is_ows(*p))
 		p++;
 	return p;
 }
@@ -256,7 +242,7 @@ static size_t bare_len(const char *t)
 {
 	size_t n = 0;
 
-	while (t[n] && t[n] != ';' && !is_ows(t[n]))
+	while (t[n] && t[n] != ';' && !rh_is_ows(t[n]))
 		n++;
 	return n;
 }
@@ -284,9 +270,9 @@ static bool has_charset(const char *type)
 {
 	for (const char *p = strchr(type, ';'); p; p = strchr(p + 1, ';')) {
 		const char *q = p + 1;
-		while (is_ows(*q))
+		while (rh_is_ows(*q))
 			q++;
-		if (!strncasecmp(q, "charset", 7) && (q[7] == '=' || is_ows(q[7])))
+		if (!strncasecmp(q, "charset", 7) && (q[7] == '=' || rh_is_ows(q[7])))
 			return true;
 	}
 	return false;

@@ -28,10 +28,6 @@ const char *rh_coding_suffix(enum rh_coding c);
  * lower case); -1 for any other. */
 int rh_coding_from_name(const char *name);
 
-/* Whether a sidecar (FILE.br ...) may stand for FILE: a regular file
- * whose modification time is not before FILE's (nanoseconds compared). */
-bool rh_sidecar_fresh(const struct stat *file, const struct stat *sidecar);
-
 /* Chooses the coding to send. AE is the Accept-Encoding field value
  * (NULL when the request has none: then identity). ORDER lists the
  * site's `precompressed` codings in configured order and AVAILABLE is the

@@ -22,11 +22,6 @@ static bool fail(char *msg, size_t msglen, const char *fmt, ...)
 	return false;
 }
 
-static bool is_ctl(unsigned char c)
-{
-	return c < 0x20 || c == 0x7f;
-}
-
 /* Glob */
 
 bool rh_glob_compile(struct rh_glob *g, const char *text, char *msg, size_t msglen)
@@ -38,7 +33,7 @@ bool rh_glob_compile(struct rh_glob *g, const char *text, char *msg, size_t msgl
 		return fail(msg, msglen, "the glob is empty");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = text[i];
-		if (is_ctl(c) || c == ' ')
+		if (rh_is_ctl(c) || c == ' ')
 			return fail(msg, msglen, "\"%s\" holds a space or a control character", text);
 		if (c == '*' && text[i + 1] == '*')
 			return fail(msg, msglen,
@@ -167,7 +162,7 @@ bool rh_header_line_parse(struct rh_header_line *h, const char *text, char *msg,
 	while (vend > v && (vend[-1] == ' ' || vend[-1] == '\t'))
 		vend--;
 	for (const char *p = v; *p; p++)
-		if (is_ctl((unsigned char)*p) && *p != '\t')
+		if (rh_is_ctl((unsigned char)*p) && *p != '\t')
 			return fail(msg, msglen,
 				    "the value of %.*s holds a control character (CR, LF or other)",
 				    (int)name_len, text);
@@ -231,7 +226,7 @@ size_t rh_rules_headers(const struct rh_header_rule *rules, size_t n, const char
 static bool has_bad_byte(const char *s)
 {
 	for (; *s; s++)
-		if (is_ctl((unsigned char)*s) || *s == ' ')
+		if (rh_is_ctl((unsigned char)*s) || *s == ' ')
 			return true;
 	return false;
 }
@@ -241,10 +236,9 @@ static bool is_absolute_uri(const char *s)
 {
 	const char *p = s;
 
-	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+	if (!rh_is_alpha(*p))
 		return false;
-	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-	       *p == '+' || *p == '-' || *p == '.')
+	while (rh_is_alnum(*p) || *p == '+' || *p == '-' || *p == '.')
 		p++;
 	return !strncmp(p, "://", 3) && p[3];
 }
@@ -271,11 +265,21 @@ bool rh_redirect_compile(struct rh_redirect *r, const char *from, const char *to
 			    "to \"%s\" is neither a path starting with '/' nor an absolute URI "
 			    "like \"https://host/path\"",
 			    to);
+	if (!strncmp(to, "//", 2))
+		return fail(msg, msglen,
+			    "to \"%s\" names a host without a scheme: write \"https:%s\" or a path",
+			    to, to);
 	if (has_bad_byte(to))
 		return fail(msg, msglen, "to \"%s\" holds a space or a control character", to);
 	if (star && strpbrk(to, "?#"))
 		return fail(msg, msglen,
 			    "to \"%s\": the target of a prefix cannot hold '?' or '#'", to);
+	/* the rest of the path is appended: after a bare authority it would
+	 * continue the host name ("https://a.example" + "@b.example/") */
+	if (star && to[0] != '/' && !strchr(strstr(to, "://") + 3, '/'))
+		return fail(msg, msglen,
+			    "to \"%s\": the target of a prefix needs a path, as in \"%.*s/\"", to,
+			    (int)(to[tl - 1] == '*' ? tl - 1 : tl), to);
 	if (status != 301 && status != 302 && status != 307 && status != 308)
 		return fail(msg, msglen, "%u is not 301, 302, 307 or 308", status);
 	r->prefix = star != NULL;

@@ -156,12 +156,15 @@ static bool rings_set_up(struct rh_server *s, unsigned n)
 	return true;
 }
 
-/* Gives up on rings [0, started): they wait for the go, which says no. */
+/* Gives up on rings [0, started): they wait for the go, which says no.
+ * The rings never started drop the site they were given. */
 static void abandon(struct rh_server *s, unsigned started)
 {
 	rh_startup_go(&s->startup, false);
 	for (unsigned i = 0; i < started; i++)
 		rh_ring_join(&s->rings[i]);
+	for (unsigned i = started; i < s->n_rings; i++)
+		rh_site_put(s->rings[i].site);
 	s->n_rings = 0;
 }
 
@@ -177,7 +180,8 @@ static int start_rings(struct rh_server *s)
 	if (size_connections(s, n_rings) < 0)
 		return -1;
 	size_buffers(s);
-	if (rh_peer_limit_init(&s->per_ip, s->max_conns, s->cfg->max_connections_per_ip) < 0)
+	if (rh_peer_limit_init(&s->per_ip, s->max_conns, s->cfg->max_connections_per_ip,
+			       s->cfg->max_connections_per_ip_v6_prefix) < 0)
 		return -1;
 	s->rings = calloc(n_rings, sizeof *s->rings);
 	if (!s->rings)
@@ -200,8 +204,10 @@ static int start_rings(struct rh_server *s)
 	}
 	/* ring 0 first: the others attach to its io-wq (and SQPOLL thread) */
 	for (unsigned i = 0; i < s->n_rings; i++) {
-		if (rh_ring_start(&s->rings[i]) < 0) {
-			start_failed(s, "cannot start ring %u: %s", i, strerror(errno));
+		int ret = rh_ring_start(&s->rings[i]);
+
+		if (ret < 0) {
+			start_failed(s, "cannot start ring %u: %s", i, strerror(-ret));
 			abandon(s, started);
 			return -1;
 		}
@@ -345,13 +351,8 @@ int rh_server_reload(struct rh_server *s)
 	if (!site)
 		return reload_refused(s, err);
 	cfg = site->cfg;
-	if (cfg->cpu_limit != s->cfg->cpu_limit || cfg->enable_sq_poll != s->cfg->enable_sq_poll ||
-	    cfg->share_ring_backend != s->cfg->share_ring_backend ||
-	    cfg->register_buffers != s->cfg->register_buffers ||
-	    cfg->ring_entries != s->cfg->ring_entries || cfg->buffer_size != s->cfg->buffer_size ||
-	    cfg->max_connections != s->cfg->max_connections ||
-	    cfg->buffer_count != s->cfg->buffer_count)
-		rh_warn("reload: ring, buffer and connection settings change only with a restart");
+	if (rh_config_restart_keys(s->cfg, cfg, err, sizeof err))
+		rh_warn("reload: %s change only with a restart", err);
 	if (need_listings(s, cfg, err, sizeof err) < 0) {
 		rh_site_put(site);
 		return reload_refused(s, err);

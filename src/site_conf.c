@@ -3,167 +3,29 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libconfig.h>
-#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "http_chars.h"
 #include "vhost.h"
-
-/* Keys of the server, not of a site. */
-static const char *const server_keys[] = {
-	"cpu_limit",	    "share_ring_backend", "enable_sq_poll",	"register_buffers",
-	"ring_entries",	    "buffer_size",	  "splice_threshold",	"buffer_count",
-	"file_cache_size",  "file_cache_max_file", "listen",		"user",
-	"keepalive_timeout", "header_timeout",	  "send_timeout",	"max_connections",
-	"access_log",	    "log_level",	  "types",		"status_path",
-	"status_allow",	    "sites",
-};
-
-/* Keys of a site that only this file reads (index and document_root are
- * read by the server-wide loader too, for the default site). */
-static const char *const site_keys[] = {
-	"server_name", "charset",     "precompressed", "dotfiles", "directory_listing",
-	"error_pages", "fallback",    "headers",       "redirects",
-};
-
-static bool in(const char *k, const char *const *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(k, list[i]))
-			return true;
-	return false;
-}
-
-#define IN(k, list) in((k), (list), sizeof(list) / sizeof *(list))
-
-bool rh_site_conf_key(const char *key)
-{
-	return IN(key, site_keys) || !strcmp(key, "sites") || !strcmp(key, "status_path") ||
-	       !strcmp(key, "status_allow");
-}
-
-/* The name a message gives S: its own, or that of the list it is in. */
-static const char *key_of(const config_setting_t *s)
-{
-	for (; s; s = config_setting_parent(s))
-		if (config_setting_name(s))
-			return config_setting_name(s);
-	return "(top level)";
-}
-
-static bool failf(const struct rh_conf_err *e, const config_setting_t *s, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* Writes "FILE:LINE: key: message" (the line of setting S) and returns false. */
-static bool failf(const struct rh_conf_err *e, const config_setting_t *s, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	if (s && config_setting_source_line(s))
-		snprintf(e->buf, e->len, "%s:%u: %s: %s", e->path, config_setting_source_line(s),
-			 key_of(s), msg);
-	else if (s)
-		snprintf(e->buf, e->len, "%s: %s: %s", e->path, key_of(s), msg);
-	else
-		snprintf(e->buf, e->len, "%s: %s", e->path, msg);
-	return false;
-}
 
 static bool oom(const struct rh_conf_err *e, const config_setting_t *s)
 {
-	return failf(e, s, "out of memory");
-}
-
-static bool get_bool(const struct rh_conf_err *e, const config_setting_t *s, bool *dst)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return failf(e, s, "expected true or false");
-	*dst = config_setting_get_bool(s);
-	return true;
-}
-
-static bool get_int(const struct rh_conf_err *e, const config_setting_t *s, long long *dst)
-{
-	int t = config_setting_type(s);
-
-	if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
-		return failf(e, s, "expected an integer");
-	*dst = config_setting_get_int64(s);
-	return true;
-}
-
-static bool get_string(const struct rh_conf_err *e, const config_setting_t *s, char **dst)
-{
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return failf(e, s, "expected a string");
-	free(*dst);
-	*dst = strdup(config_setting_get_string(s));
-	return *dst || oom(e, s);
-}
-
-static bool is_list(const config_setting_t *s)
-{
-	int t = config_setting_type(s);
-	return t == CONFIG_TYPE_LIST || t == CONFIG_TYPE_ARRAY;
-}
-
-/* The strings of S: a list or array of strings, or, when ONE_OK, a
- * single string. Their count, or -1 after an error. */
-static int strings_of(const struct rh_conf_err *e, const config_setting_t *s, bool one_ok)
-{
-	int n;
-
-	if (one_ok && config_setting_type(s) == CONFIG_TYPE_STRING)
-		return 1;
-	if (!is_list(s))
-		return failf(e, s, "expected a list of strings, like [ \"a\", \"b\" ]"), -1;
-	n = config_setting_length(s);
-	for (int i = 0; i < n; i++)
-		if (config_setting_type(config_setting_get_elem(s, i)) != CONFIG_TYPE_STRING)
-			return failf(e, s, "element %d is not a string", i + 1), -1;
-	return n;
-}
-
-static const char *string_at(const config_setting_t *s, int i)
-{
-	if (config_setting_type(s) == CONFIG_TYPE_STRING)
-		return config_setting_get_string(s);
-	return config_setting_get_string(config_setting_get_elem(s, i));
-}
-
-static void free_strings(char **v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* A list of groups (or an empty list). Its count, or -1 after an error. */
-static int groups_of(const struct rh_conf_err *e, const config_setting_t *s, const char *example)
-{
-	int n;
-
-	if (!is_list(s))
-		return failf(e, s, "expected a list of groups, like %s", example), -1;
-	n = config_setting_length(s);
-	for (int i = 0; i < n; i++)
-		if (config_setting_type(config_setting_get_elem(s, i)) != CONFIG_TYPE_GROUP)
-			return failf(e, s, "element %d is not a group { ... }", i + 1), -1;
-	return n;
+	return rh_conf_fail(e, s, "out of memory");
 }
 
 /* server_name */
 
+/* After lower-casing: a DNS label's letters and digits, '-', and '_'
+ * (which some host names use). */
 static bool is_label_char(char c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+	return rh_is_alnum(c) || c == '-' || c == '_';
 }
 
 /* Lower-cases NAME in place and removes one trailing dot; whether it is
@@ -194,109 +56,110 @@ static bool normalize_server_name(char *name)
 	return label && p[-1] != '-';
 }
 
-static bool parse_server_name(const struct rh_conf_err *e, const config_setting_t *s,
-			      struct rh_site_conf *sc, const struct rh_sites_conf *all)
+/* The names of one site; that no two sites share a name is checked once
+ * all are known (rh_sites_conf_parse). */
+bool rh_site_parse_server_name(const struct rh_conf_err *e, const config_setting_t *s,
+			       const struct rh_conf_key *k, void *dst)
 {
-	int n = strings_of(e, s, true);
+	struct rh_site_conf *sc = dst;
+	int n;
 
-	if (n < 0)
+	(void)k;
+	if (!rh_conf_strings_of(e, s, true, &n))
 		return false;
-	free_strings(sc->server_name, sc->n_server_name);
+	rh_conf_free_strings(sc->server_name, sc->n_server_name);
 	sc->n_server_name = 0;
 	sc->server_name = calloc(n ? n : 1, sizeof *sc->server_name);
 	if (!sc->server_name)
 		return oom(e, s);
 	for (int i = 0; i < n; i++) {
-		const char *text = string_at(s, i);
+		const char *text = rh_conf_string_at(s, i);
 		char *name = strdup(text);
 
 		if (!name)
 			return oom(e, s);
 		sc->server_name[sc->n_server_name++] = name;
 		if (!normalize_server_name(name))
-			return failf(e, s,
-				     "\"%s\" is not a host name (letters, digits, '-', '_' and dots, "
-				     "optionally behind a leading \"*.\"; no port)",
-				     text);
+			return rh_conf_fail(e, s,
+					    "\"%s\" is not a host name (letters, digits, '-', '_' and "
+					    "dots, optionally behind a leading \"*.\"; no port)",
+					    text);
 		for (size_t j = 0; j + 1 < sc->n_server_name; j++)
 			if (!strcmp(sc->server_name[j], name))
-				return failf(e, s, "\"%s\" is listed twice", text);
-		for (size_t k = 0; k < all->n_site; k++)
-			for (size_t j = 0; j < all->site[k].n_server_name; j++)
-				if (!strcmp(all->site[k].server_name[j], name)) {
-					if (all->site[k].line)
-						return failf(e, s,
-							     "\"%s\" is already a name of the site at "
-							     "line %u",
-							     text, all->site[k].line);
-					return failf(e, s,
-						     "\"%s\" is already a name of the default site",
-						     text);
-				}
+				return rh_conf_fail(e, s, "\"%s\" is listed twice", text);
 	}
 	return true;
 }
 
 /* The other keys */
 
-static bool parse_index(const struct rh_conf_err *e, const config_setting_t *s,
-			struct rh_site_conf *sc)
+/* Index names are looked up in the directory requested: one path segment,
+ * neither "." nor ".." (which would name the directory or its parent). */
+bool rh_site_parse_index(const struct rh_conf_err *e, const config_setting_t *s,
+			 const struct rh_conf_key *k, void *dst)
 {
-	int n = strings_of(e, s, false);
+	struct rh_site_conf *sc = (void *)((char *)dst - k->site_off);
 
-	if (n < 0)
+	if (!rh_conf_strings(e, s, k, dst))
 		return false;
-	free_strings(sc->index, sc->n_index);
-	sc->n_index = 0;
-	sc->index = calloc(n ? n : 1, sizeof *sc->index);
-	if (!sc->index)
-		return oom(e, s);
-	for (int i = 0; i < n; i++) {
-		const char *v = string_at(s, i);
-		if (!v[0] || strchr(v, '/'))
-			return failf(e, s, "\"%s\" is not a file name", v);
-		if (!(sc->index[i] = strdup(v)))
-			return oom(e, s);
-		sc->n_index++;
+	for (size_t i = 0; i < sc->n_index; i++) {
+		const char *v = sc->index[i];
+		if (!v[0] || strchr(v, '/') || !strcmp(v, ".") || !strcmp(v, ".."))
+			return rh_conf_fail(e, s, "\"%s\" is not a file name", v);
 	}
 	return true;
 }
 
-static bool is_token(const char *s)
+bool rh_site_parse_charset(const struct rh_conf_err *e, const config_setting_t *s,
+			   const struct rh_conf_key *k, void *dst)
 {
-	if (!*s)
+	const char *v;
+
+	if (!rh_conf_string(e, s, k, dst))
 		return false;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("!#$%&'*+-.^_`|~", *s))
-			return false;
+	v = *(char **)dst;
+	return !*v || rh_is_token(v) ||
+	       rh_conf_fail(e, s, "\"%s\" is not a charset name, like \"utf-8\"", v);
+}
+
+bool rh_site_parse_dotfiles(const struct rh_conf_err *e, const config_setting_t *s,
+			    const struct rh_conf_key *k, void *dst)
+{
+	enum rh_dotfiles *d = dst;
+	const char *v;
+
+	(void)k;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return rh_conf_fail(e, s, "expected a string");
+	v = config_setting_get_string(s);
+	if (!strcmp(v, "deny"))
+		*d = RH_DOTFILES_DENY;
+	else if (!strcmp(v, "allow"))
+		*d = RH_DOTFILES_ALLOW;
+	else
+		return rh_conf_fail(e, s, "\"%s\" is not \"deny\" or \"allow\"", v);
 	return true;
 }
 
-static bool has_ctl(const char *s)
+bool rh_site_parse_precompressed(const struct rh_conf_err *e, const config_setting_t *s,
+				 const struct rh_conf_key *k, void *dst)
 {
-	for (; *s; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return true;
-	return false;
-}
+	struct rh_site_conf *sc = dst;
+	int n;
 
-static bool parse_precompressed(const struct rh_conf_err *e, const config_setting_t *s,
-				struct rh_site_conf *sc)
-{
-	int n = strings_of(e, s, false);
-
-	if (n < 0)
+	(void)k;
+	if (!rh_conf_strings_of(e, s, false, &n))
 		return false;
 	sc->n_precompressed = 0;
 	for (int i = 0; i < n; i++) {
-		const char *v = string_at(s, i);
+		const char *v = rh_conf_string_at(s, i);
 		int c = rh_coding_from_name(v);
 
 		if (c < 0)
-			return failf(e, s, "\"%s\" is not one of \"br\", \"zstd\", \"gzip\"", v);
+			return rh_conf_fail(e, s, "\"%s\" is not one of \"br\", \"zstd\", \"gzip\"", v);
 		for (size_t j = 0; j < sc->n_precompressed; j++)
 			if (sc->precompressed[j] == (enum rh_coding)c)
-				return failf(e, s, "\"%s\" is listed twice", v);
+				return rh_conf_fail(e, s, "\"%s\" is listed twice", v);
 		sc->precompressed[sc->n_precompressed++] = c;
 	}
 	return true;
@@ -305,24 +168,35 @@ static bool parse_precompressed(const struct rh_conf_err *e, const config_settin
 static bool parse_path_key(const struct rh_conf_err *e, const config_setting_t *s, char **dst,
 			   bool empty_ok)
 {
-	if (!get_string(e, s, dst))
+	if (!rh_conf_string(e, s, NULL, dst))
 		return false;
 	if (empty_ok && !**dst)
 		return true;
 	if (**dst != '/')
-		return failf(e, s, "\"%s\" does not start with '/'", *dst);
-	if (has_ctl(*dst) || strpbrk(*dst, "?#"))
-		return failf(e, s, "\"%s\" holds a control character, '?' or '#'", *dst);
+		return rh_conf_fail(e, s, "\"%s\" does not start with '/'", *dst);
+	if (rh_has_ctl(*dst) || strpbrk(*dst, "?#"))
+		return rh_conf_fail(e, s, "\"%s\" holds a control character, '?' or '#'", *dst);
 	return true;
 }
 
-static bool parse_error_pages(const struct rh_conf_err *e, const config_setting_t *s,
-			      struct rh_site_conf *sc)
+bool rh_site_parse_path(const struct rh_conf_err *e, const config_setting_t *s,
+			const struct rh_conf_key *k, void *dst)
 {
-	int n = groups_of(e, s, "( { status = 404; page = \"/404.html\"; } )");
+	(void)k;
+	return parse_path_key(e, s, dst, true);
+}
+
+bool rh_site_parse_error_pages(const struct rh_conf_err *e, const config_setting_t *s,
+			       const struct rh_conf_key *key, void *dst)
+{
+	struct rh_site_conf *sc = dst;
+	int n;
 	size_t cap = 0;
 
-	if (n < 0)
+	(void)key;
+	if (!rh_conf_groups_of(e, s,
+			       "( { status = 404; page = \"/404.html\"; } )",
+			       &n))
 		return false;
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *g = config_setting_get_elem(s, i), *st, *pg;
@@ -333,37 +207,37 @@ static bool parse_error_pages(const struct rh_conf_err *e, const config_setting_
 			const config_setting_t *m = config_setting_get_elem(g, k);
 			if (strcmp(config_setting_name(m), "status") &&
 			    strcmp(config_setting_name(m), "page"))
-				return failf(e, m, "unknown key (an error page has status and page)");
+				return rh_conf_fail(e, m, "unknown key (an error page has status and page)");
 		}
 		st = config_setting_get_member(g, "status");
 		pg = config_setting_get_member(g, "page");
 		if (!st || !pg)
-			return failf(e, g, "entry %d needs both status and page", i + 1);
+			return rh_conf_fail(e, g, "entry %d needs both status and page", i + 1);
 		if (!parse_path_key(e, pg, &page, false)) {
 			free(page);
 			return false;
 		}
-		count = is_list(st) ? config_setting_length(st) : 1;
+		count = rh_conf_is_list(st) ? config_setting_length(st) : 1;
 		if (count == 0) {
 			free(page);
-			return failf(e, st, "the list is empty");
+			return rh_conf_fail(e, st, "the list is empty");
 		}
 		for (int k = 0; k < count; k++) {
-			const config_setting_t *v = is_list(st) ? config_setting_get_elem(st, k) : st;
+			const config_setting_t *v = rh_conf_is_list(st) ? config_setting_get_elem(st, k) : st;
 			long long code = 0;
 			struct rh_error_page *ep;
 
-			if (!get_int(e, v, &code)) {
+			if (!rh_conf_int(e, v, &code)) {
 				free(page);
 				return false;
 			}
 			if (code < 400 || code > 599) {
 				free(page);
-				return failf(e, v, "%lld is not an error status (400 to 599)", code);
+				return rh_conf_fail(e, v, "%lld is not an error status (400 to 599)", code);
 			}
 			if (rh_site_error_page(sc, code)) {
 				free(page);
-				return failf(e, v, "%lld already has a page", code);
+				return rh_conf_fail(e, v, "%lld already has a page", code);
 			}
 			if (sc->n_error_pages == cap) {
 				cap = cap ? 2 * cap : 4;
@@ -404,38 +278,41 @@ static bool parse_header_rule(const struct rh_conf_err *e, const config_setting_
 		else if (!strcmp(name, "always"))
 			al = s;
 		else
-			return failf(e, s, "unknown key (a headers entry has match, set and always)");
+			return rh_conf_fail(e, s, "unknown key (a headers entry has match, set and always)");
 	}
 	if (!m || !set)
-		return failf(e, g, "entry %d needs both match and set", i + 1);
+		return rh_conf_fail(e, g, "entry %d needs both match and set", i + 1);
 	if (config_setting_type(m) != CONFIG_TYPE_STRING)
-		return failf(e, m, "expected a string");
+		return rh_conf_fail(e, m, "expected a string");
 	if (!rh_glob_compile(&r->match, config_setting_get_string(m), msg, sizeof msg))
-		return failf(e, m, "%s", msg);
-	if (al && !get_bool(e, al, &r->always))
+		return rh_conf_fail(e, m, "%s", msg);
+	if (al && !rh_conf_bool(e, al, NULL, &r->always))
 		return false;
-	n = strings_of(e, set, true);
-	if (n < 0)
+	if (!rh_conf_strings_of(e, set, true, &n))
 		return false;
 	if (n == 0)
-		return failf(e, set, "the list is empty");
+		return rh_conf_fail(e, set, "the list is empty");
 	r->set = calloc(n, sizeof *r->set);
 	if (!r->set)
 		return oom(e, set);
 	for (int k = 0; k < n; k++) {
-		if (!rh_header_line_parse(&r->set[k], string_at(set, k), msg, sizeof msg))
-			return failf(e, set, "%s", msg);
+		if (!rh_header_line_parse(&r->set[k], rh_conf_string_at(set, k), msg, sizeof msg))
+			return rh_conf_fail(e, set, "%s", msg);
 		r->n_set++;
 	}
 	return true;
 }
 
-static bool parse_headers(const struct rh_conf_err *e, const config_setting_t *s,
-			  struct rh_site_conf *sc)
+bool rh_site_parse_headers(const struct rh_conf_err *e, const config_setting_t *s,
+			   const struct rh_conf_key *k, void *dst)
 {
-	int n = groups_of(e, s, "( { match = \"*.css\"; set = [ \"Cache-Control: max-age=3600\" ]; } )");
+	struct rh_site_conf *sc = dst;
+	int n;
 
-	if (n < 0)
+	(void)k;
+	if (!rh_conf_groups_of(e, s,
+			       "( { match = \"*.css\"; set = [ \"Cache-Control: max-age=3600\" ]; } )",
+			       &n))
 		return false;
 	sc->headers = calloc(n ? n : 1, sizeof *sc->headers);
 	if (!sc->headers)
@@ -447,17 +324,21 @@ static bool parse_headers(const struct rh_conf_err *e, const config_setting_t *s
 			return false;
 		sc->max_header_lines += sc->headers[i].n_set;
 		if (sc->max_header_lines > RH_SITE_HEADER_LINES_MAX)
-			return failf(e, s, "more than %d header lines in all", RH_SITE_HEADER_LINES_MAX);
+			return rh_conf_fail(e, s, "more than %d header lines in all", RH_SITE_HEADER_LINES_MAX);
 	}
 	return true;
 }
 
-static bool parse_redirects(const struct rh_conf_err *e, const config_setting_t *s,
-			    struct rh_site_conf *sc)
+bool rh_site_parse_redirects(const struct rh_conf_err *e, const config_setting_t *s,
+			     const struct rh_conf_key *key, void *dst)
 {
-	int n = groups_of(e, s, "( { from = \"/old\"; to = \"/new\"; status = 301; } )");
+	struct rh_site_conf *sc = dst;
+	int n;
 
-	if (n < 0)
+	(void)key;
+	if (!rh_conf_groups_of(e, s,
+			       "( { from = \"/old\"; to = \"/new\"; status = 301; } )",
+			       &n))
 		return false;
 	sc->redirects = calloc(n ? n : 1, sizeof *sc->redirects);
 	if (!sc->redirects)
@@ -478,40 +359,46 @@ static bool parse_redirects(const struct rh_conf_err *e, const config_setting_t 
 			else if (!strcmp(name, "status"))
 				st = m;
 			else
-				return failf(e, m,
+				return rh_conf_fail(e, m,
 					     "unknown key (a redirect has from, to and status)");
 		}
 		if (!from || !to)
-			return failf(e, g, "entry %d needs both from and to", i + 1);
+			return rh_conf_fail(e, g, "entry %d needs both from and to", i + 1);
 		if (config_setting_type(from) != CONFIG_TYPE_STRING)
-			return failf(e, from, "expected a string");
+			return rh_conf_fail(e, from, "expected a string");
 		if (config_setting_type(to) != CONFIG_TYPE_STRING)
-			return failf(e, to, "expected a string");
-		if (st && !get_int(e, st, &status))
+			return rh_conf_fail(e, to, "expected a string");
+		if (st && !rh_conf_int(e, st, &status))
 			return false;
 		if (status < 0 || status > 999)
-			return failf(e, st, "%lld is not 301, 302, 307 or 308", status);
+			return rh_conf_fail(e, st, "%lld is not 301, 302, 307 or 308", status);
 		if (!rh_redirect_compile(&sc->redirects[i], config_setting_get_string(from),
 					 config_setting_get_string(to), status, msg, sizeof msg)) {
 			/* the message names from, to or the status */
 			const config_setting_t *at = !strncmp(msg, "from", 4) ? from
 						     : !strncmp(msg, "to", 2) ? to
 						     : st ? st : g;
-			return failf(e, at, "%s", msg);
+			return rh_conf_fail(e, at, "%s", msg);
 		}
 		sc->n_redirects++;
 	}
 	return true;
 }
 
+/* The table's defaults, but no document_root: a site in `sites` names its
+ * own, the default site gets the server-wide loader's. */
 static bool set_defaults(struct rh_site_conf *sc)
 {
 	memset(sc, 0, sizeof *sc);
 	sc->name = "";
+	for (size_t i = 0; i < rh_conf_n_keys; i++) {
+		const struct rh_conf_key *k = &rh_conf_keys[i];
+		if (rh_conf_key_in_site(k) && k->config_off == RH_CONF_NONE &&
+		    !rh_conf_set_default(k, (char *)sc + k->site_off))
+			return false;
+	}
 	sc->index = calloc(1, sizeof *sc->index);
-	sc->charset = strdup("");
-	sc->fallback = strdup("");
-	if (!sc->index || !sc->charset || !sc->fallback)
+	if (!sc->index)
 		return false;
 	sc->index[0] = strdup("index.html");
 	sc->n_index = sc->index[0] != NULL;
@@ -520,9 +407,9 @@ static bool set_defaults(struct rh_site_conf *sc)
 
 static void site_free(struct rh_site_conf *sc)
 {
-	free_strings(sc->server_name, sc->n_server_name);
+	rh_conf_free_strings(sc->server_name, sc->n_server_name);
 	free(sc->document_root);
-	free_strings(sc->index, sc->n_index);
+	rh_conf_free_strings(sc->index, sc->n_index);
 	free(sc->charset);
 	for (size_t i = 0; i < sc->n_error_pages; i++)
 		free(sc->error_pages[i].page);
@@ -540,68 +427,35 @@ static void site_free(struct rh_site_conf *sc)
 	free(sc->redirects);
 }
 
-/* One key of a site (or of the top level, when TOP). */
+/* One key of a site, or of the top level (TOP): there the keys of the
+ * default site and the server-wide keys kept in SC; the server-wide
+ * loader has read, and checked the names of, the others. */
 static bool parse_site_key(const struct rh_conf_err *e, const config_setting_t *s, bool top,
-			   struct rh_site_conf *sc, const struct rh_sites_conf *all)
+			   struct rh_site_conf *site, struct rh_sites_conf *sc)
 {
-	const char *k = config_setting_name(s);
+	const struct rh_conf_key *k = rh_conf_key_find(config_setting_name(s));
 
-	if (!strcmp(k, "server_name"))
-		return parse_server_name(e, s, sc, all);
-	if (!strcmp(k, "index"))
-		return parse_index(e, s, sc);
-	if (!strcmp(k, "charset")) {
-		if (!get_string(e, s, &sc->charset))
-			return false;
-		return !*sc->charset || is_token(sc->charset) ||
-		       failf(e, s, "\"%s\" is not a charset name, like \"utf-8\"", sc->charset);
-	}
-	if (!strcmp(k, "precompressed"))
-		return parse_precompressed(e, s, sc);
-	if (!strcmp(k, "dotfiles")) {
-		const char *v;
-		if (config_setting_type(s) != CONFIG_TYPE_STRING)
-			return failf(e, s, "expected a string");
-		v = config_setting_get_string(s);
-		if (!strcmp(v, "deny"))
-			sc->dotfiles = RH_DOTFILES_DENY;
-		else if (!strcmp(v, "allow"))
-			sc->dotfiles = RH_DOTFILES_ALLOW;
-		else
-			return failf(e, s, "\"%s\" is not \"deny\" or \"allow\"", v);
+	if (!k)
+		return rh_conf_fail(e, s, "unknown key");
+	if (top && k->sites_off != RH_CONF_NONE)
+		return k->parse(e, s, k, (char *)sc + k->sites_off);
+	if (top && (k->config_off != RH_CONF_NONE || !rh_conf_key_in_site(k)))
 		return true;
-	}
-	if (!strcmp(k, "directory_listing"))
-		return get_bool(e, s, &sc->directory_listing);
-	if (!strcmp(k, "error_pages"))
-		return parse_error_pages(e, s, sc);
-	if (!strcmp(k, "fallback"))
-		return parse_path_key(e, s, &sc->fallback, true);
-	if (!strcmp(k, "headers"))
-		return parse_headers(e, s, sc);
-	if (!strcmp(k, "redirects"))
-		return parse_redirects(e, s, sc);
-	if (top)
-		return true; /* the server-wide loader's */
-	if (!strcmp(k, "document_root")) {
-		if (!get_string(e, s, &sc->document_root))
-			return false;
-		sc->root_line = config_setting_source_line(s);
-		return sc->document_root[0] == '/' ||
-		       failf(e, s, "\"%s\" is not an absolute path", sc->document_root);
-	}
-	if (IN(k, server_keys))
-		return failf(e, s, "is server-wide: set it at the top level, not in a site");
-	return failf(e, s, "unknown key");
+	if (!rh_conf_key_in_site(k))
+		return rh_conf_fail(e, s, "is server-wide: set it at the top level, not in a site");
+	if (k->site_off == offsetof(struct rh_site_conf, document_root))
+		site->root_line = config_setting_source_line(s);
+	return k->parse(e, s, k, (char *)site + k->site_off);
 }
 
-static bool parse_status_allow(const struct rh_conf_err *e, const config_setting_t *s,
-			       struct rh_sites_conf *sc)
+bool rh_site_parse_status_allow(const struct rh_conf_err *e, const config_setting_t *s,
+				const struct rh_conf_key *k, void *dst)
 {
-	int n = strings_of(e, s, false);
+	struct rh_sites_conf *sc = (void *)((char *)dst - k->sites_off);
+	int n;
 	char msg[300];
 
-	if (n < 0)
+	if (!rh_conf_strings_of(e, s, false, &n))
 		return false;
 	free(sc->status_allow);
 	sc->n_status_allow = 0;
@@ -609,8 +463,8 @@ static bool parse_status_allow(const struct rh_conf_err *e, const config_setting
 	if (!sc->status_allow)
 		return oom(e, s);
 	for (int i = 0; i < n; i++) {
-		if (!rh_cidr_parse(&sc->status_allow[i], string_at(s, i), msg, sizeof msg))
-			return failf(e, s, "%s", msg);
+		if (!rh_cidr_parse(&sc->status_allow[i], rh_conf_string_at(s, i), msg, sizeof msg))
+			return rh_conf_fail(e, s, "%s", msg);
 		sc->n_status_allow++;
 	}
 	return true;
@@ -633,11 +487,11 @@ static bool add_site(const struct rh_conf_err *e, const config_setting_t *g, boo
 		}
 	if (!top && !site->n_server_name) {
 		site_free(site);
-		return failf(e, g, "a site needs a server_name");
+		return rh_conf_fail(e, g, "a site needs a server_name");
 	}
 	if (!top && !site->document_root) {
 		site_free(site);
-		return failf(e, g, "a site needs a document_root");
+		return rh_conf_fail(e, g, "a site needs a document_root");
 	}
 	if (site->n_server_name)
 		site->name = site->server_name[0];
@@ -647,43 +501,57 @@ static bool add_site(const struct rh_conf_err *e, const config_setting_t *g, boo
 	return true;
 }
 
+/* The error for a name that two sites share (rh_vhost_new found it): at
+ * the second one's server_name, with the name as written there. */
+static void shared_name(const struct rh_conf_err *e, const config_setting_t *root,
+			const config_setting_t *sites, const struct rh_sites_conf *sc,
+			const struct rh_vhost_dup *dup)
+{
+	const config_setting_t *g = dup->site ? config_setting_get_elem(sites, dup->site - 1) : root;
+	const config_setting_t *s = config_setting_get_member(g, "server_name");
+	const char *text = rh_conf_string_at(s, dup->name);
+
+	if (sc->site[dup->first].line)
+		rh_conf_fail(e, s, "\"%s\" is already a name of the site at line %u", text,
+			     sc->site[dup->first].line);
+	else
+		rh_conf_fail(e, s, "\"%s\" is already a name of the default site", text);
+}
+
 struct rh_sites_conf *rh_sites_conf_parse(const struct config_setting_t *root,
 					  const char *default_root, const struct rh_conf_err *err)
 {
 	struct rh_sites_conf *sc = calloc(1, sizeof *sc);
 	const config_setting_t *sites = config_setting_get_member(root, "sites");
 	const config_setting_t *s;
+	struct rh_vhost_dup dup;
 	char msg[200];
 	int n = 0;
 
 	if (!sc) {
-		failf(err, NULL, "out of memory");
+		rh_conf_fail(err, NULL, "out of memory");
 		return NULL;
 	}
-	if (sites && (n = groups_of(err, sites, "( { server_name = [ \"example.org\" ]; "
-						"document_root = \"/srv/example\"; } )")) < 0)
+	if (sites && !rh_conf_groups_of(err, sites,
+					"( { server_name = [ \"example.org\" ]; "
+					"document_root = \"/srv/example\"; } )",
+					&n))
 		goto fail;
-	sc->status_path = strdup("");
 	sc->status_allow = calloc(2, sizeof *sc->status_allow);
 	sc->site = calloc(n + 1, sizeof *sc->site);
-	if (!sc->status_path || !sc->status_allow || !sc->site) {
-		failf(err, NULL, "out of memory");
+	if (!rh_conf_set_default(rh_conf_key_find("status_path"), &sc->status_path) ||
+	    !sc->status_allow || !sc->site) {
+		rh_conf_fail(err, NULL, "out of memory");
 		goto fail;
 	}
 	rh_cidr_parse(&sc->status_allow[0], "127.0.0.1", msg, sizeof msg);
 	rh_cidr_parse(&sc->status_allow[1], "::1", msg, sizeof msg);
 	sc->n_status_allow = 2;
-	if ((s = config_setting_get_member(root, "status_path")) &&
-	    !parse_path_key(err, s, &sc->status_path, true))
-		goto fail;
-	if ((s = config_setting_get_member(root, "status_allow")) &&
-	    !parse_status_allow(err, s, sc))
-		goto fail;
 	if (!add_site(err, root, true, sc))
 		goto fail;
 	sc->site[0].document_root = strdup(default_root ? default_root : "");
 	if (!sc->site[0].document_root) {
-		failf(err, NULL, "out of memory");
+		rh_conf_fail(err, NULL, "out of memory");
 		goto fail;
 	}
 	if ((s = config_setting_get_member(root, "document_root")))
@@ -691,9 +559,12 @@ struct rh_sites_conf *rh_sites_conf_parse(const struct config_setting_t *root,
 	for (int i = 0; i < n; i++)
 		if (!add_site(err, config_setting_get_elem(sites, i), false, sc))
 			goto fail;
-	sc->vhost = rh_vhost_new(sc->site, sc->n_site);
+	sc->vhost = rh_vhost_new(sc->site, sc->n_site, &dup);
 	if (!sc->vhost) {
-		failf(err, NULL, "out of memory");
+		if (dup.site == SIZE_MAX)
+			rh_conf_fail(err, NULL, "out of memory");
+		else
+			shared_name(err, root, sites, sc, &dup);
 		goto fail;
 	}
 	return sc;

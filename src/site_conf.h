@@ -15,17 +15,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "conf_read.h"
 #include "metrics.h"
 #include "negotiate.h"
 #include "rules.h"
-
-/* Where parse errors go: one line "PATH:LINE: key: message" (the key is
- * the setting's name, or for an element of a list the list's name). */
-struct rh_conf_err {
-	const char *path;
-	char *buf;
-	size_t len;
-};
 
 enum rh_dotfiles { RH_DOTFILES_DENY, RH_DOTFILES_ALLOW };
 
@@ -44,8 +37,8 @@ struct rh_site_conf {
 	char **server_name;
 	size_t n_server_name;
 	const char *name;    /* server_name[0], or "" (for logs) */
-	char *document_root; /* absolute, except the top level's as given */
-	char **index;        /* plain file names, default { "index.html" } */
+	char *document_root; /* absolute */
+	char **index;        /* single path segments, default { "index.html" } */
 	size_t n_index;
 	char *charset;       /* "" (default): none appended */
 	enum rh_coding precompressed[RH_CODING_COUNT - 1]; /* configured order */
@@ -80,18 +73,21 @@ struct rh_sites_conf {
 	struct rh_vhost *vhost;    /* Host -> site, see vhost.h */
 };
 
-/* Whether KEY, at the top level of the file, is read by
- * rh_sites_conf_parse rather than by the server-wide loader: server_name,
- * charset, precompressed, dotfiles, directory_listing, error_pages,
- * fallback, headers, redirects, sites, status_path and status_allow.
- * (document_root and index are read by both.) */
-bool rh_site_conf_key(const char *key);
+/* The parsers of the per-site keys and of status_path and status_allow,
+ * for the table of keys (config.c). A WHOLE_SITE parser gets the struct
+ * rh_site_conf, the others their field; rh_site_parse_path takes a path
+ * in the site ("" or starting with '/'). */
+rh_conf_parse_fn rh_site_parse_server_name, rh_site_parse_index, rh_site_parse_charset,
+	rh_site_parse_precompressed, rh_site_parse_dotfiles, rh_site_parse_error_pages,
+	rh_site_parse_path, rh_site_parse_headers, rh_site_parse_redirects,
+	rh_site_parse_status_allow;
 
 /* Compiles the sites from the file's ROOT group. DEFAULT_ROOT is the
  * default site's document root as the server-wide loader settled it
  * (the file's top-level document_root, its default or --root). Keys the
- * server-wide loader reads are skipped at the top level. Pure: no file
- * system access. NULL with one line in ERR on a bad key or when out of
+ * server-wide loader reads are skipped at the top level; inside a site
+ * they are refused as server-wide. Pure: no file system access. NULL with
+ * one line in ERR on a bad key, a server name of two sites or when out of
  * memory. */
 struct rh_sites_conf *rh_sites_conf_parse(const struct config_setting_t *root,
 					  const char *default_root, const struct rh_conf_err *err);

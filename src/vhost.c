@@ -1,83 +1,99 @@
 #include "vhost.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+/* Exact names and wildcard suffixes in one open-addressing table. A
+ * wildcard "*.example.org" is kept as its suffix ".example.org"; a host
+ * is matched by looking up itself, then each of its suffixes that starts
+ * at a dot, longest first. The hash runs from the end of the name, so
+ * one pass over the host yields the hash of every suffix. */
 struct vhost_name {
 	const char *name; /* an exact name, or a wildcard's suffix ".example.org" */
 	size_t len;
 	size_t site;
+	uint32_t hash;
+	bool wild;
 };
 
 struct rh_vhost {
-	struct vhost_name *exact; /* open addressing, mask + 1 slots */
+	struct vhost_name *slot; /* mask + 1 slots */
 	size_t mask;
-	struct vhost_name *wild; /* longest suffix first */
-	size_t n_wild;
 };
 
-static uint32_t hash_ci(const char *s, size_t len)
+static inline uint32_t hash_step(uint32_t h, unsigned char c)
 {
-	uint32_t h = 2166136261u;
+	if (c >= 'A' && c <= 'Z')
+		c += 'a' - 'A';
+	return (h ^ c) * 16777619u;
+}
 
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = s[i];
-		if (c >= 'A' && c <= 'Z')
-			c += 'a' - 'A';
-		h = (h ^ c) * 16777619u;
-	}
+#define HASH_INIT 2166136261u
+
+/* FNV-1a over NAME[0..LEN) read backwards, case-insensitively. */
+static uint32_t hash_back(const char *name, size_t len)
+{
+	uint32_t h = HASH_INIT;
+
+	while (len)
+		h = hash_step(h, name[--len]);
 	return h;
 }
 
-static int longer_first(const void *a, const void *b)
+static const struct vhost_name *lookup(const struct rh_vhost *v, const char *name, size_t len,
+				       uint32_t h, bool wild)
 {
-	const struct vhost_name *x = a, *y = b;
-
-	if (x->len != y->len)
-		return x->len > y->len ? -1 : 1;
-	return x->site < y->site ? -1 : x->site > y->site;
+	for (size_t k = h & v->mask; v->slot[k].name; k = (k + 1) & v->mask) {
+		const struct vhost_name *e = &v->slot[k];
+		if (e->hash == h && e->wild == wild && e->len == len &&
+		    !strncasecmp(e->name, name, len))
+			return e;
+	}
+	return NULL;
 }
 
-struct rh_vhost *rh_vhost_new(const struct rh_site_conf *sites, size_t n)
+struct rh_vhost *rh_vhost_new(const struct rh_site_conf *sites, size_t n,
+			      struct rh_vhost_dup *dup)
 {
 	struct rh_vhost *v = calloc(1, sizeof *v);
-	size_t n_exact = 0, n_wild = 0, slots = 4;
+	size_t names = 0, slots = 4;
 
+	if (dup)
+		dup->site = SIZE_MAX;
 	if (!v)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < sites[i].n_server_name; j++) {
-			if (sites[i].server_name[j][0] == '*')
-				n_wild++;
-			else
-				n_exact++;
-		}
-	while (slots < 2 * n_exact)
+		names += sites[i].n_server_name;
+	while (slots < 2 * names)
 		slots *= 2;
 	v->mask = slots - 1;
-	v->exact = calloc(slots, sizeof *v->exact);
-	v->wild = calloc(n_wild ? n_wild : 1, sizeof *v->wild);
-	if (!v->exact || !v->wild) {
+	v->slot = calloc(slots, sizeof *v->slot);
+	if (!v->slot) {
 		rh_vhost_free(v);
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < sites[i].n_server_name; j++) {
 			const char *name = sites[i].server_name[j];
-			size_t len = strlen(name);
+			bool wild = name[0] == '*';
+			size_t len = strlen(name) - wild;
+			uint32_t h = hash_back(name + wild, len);
+			const struct vhost_name *seen = lookup(v, name + wild, len, h, wild);
+			size_t k = h & v->mask;
 
-			if (name[0] == '*') {
-				v->wild[v->n_wild++] = (struct vhost_name){ name + 1, len - 1, i };
-			} else {
-				size_t k = hash_ci(name, len) & v->mask;
-				while (v->exact[k].name)
-					k = (k + 1) & v->mask;
-				v->exact[k] = (struct vhost_name){ name, len, i };
+			if (seen) {
+				if (dup)
+					*dup = (struct rh_vhost_dup){ i, j, seen->site };
+				rh_vhost_free(v);
+				return NULL;
 			}
+			while (v->slot[k].name)
+				k = (k + 1) & v->mask;
+			v->slot[k] = (struct vhost_name){ name + wild, len, i, h, wild };
 		}
-	qsort(v->wild, v->n_wild, sizeof *v->wild, longer_first);
 	return v;
 }
 
@@ -85,14 +101,20 @@ void rh_vhost_free(struct rh_vhost *v)
 {
 	if (!v)
 		return;
-	free(v->exact);
-	free(v->wild);
+	free(v->slot);
 	free(v);
 }
 
 size_t rh_vhost_select(const struct rh_vhost *v, const char *host, size_t len)
 {
+	const struct vhost_name *e;
+	struct {
+		size_t at;
+		uint32_t hash; /* of host[at..len) */
+	} dot[253];
+	size_t n_dots = 0;
 	const char *colon;
+	uint32_t h = HASH_INIT;
 
 	if (!host || !len || host[0] == '[')
 		return 0;
@@ -103,13 +125,19 @@ size_t rh_vhost_select(const struct rh_vhost *v, const char *host, size_t len)
 		len--;
 	if (!len || len > 253)
 		return 0;
-	for (size_t k = hash_ci(host, len) & v->mask; v->exact[k].name; k = (k + 1) & v->mask)
-		if (v->exact[k].len == len && !strncasecmp(v->exact[k].name, host, len))
-			return v->exact[k].site;
-	for (size_t i = 0; i < v->n_wild; i++) {
-		const struct vhost_name *w = &v->wild[i];
-		if (len > w->len && !strncasecmp(host + len - w->len, w->name, w->len))
-			return w->site;
+	/* one pass from the end: the host's hash, and that of each suffix at
+	 * a dot with a label before it */
+	for (size_t i = len; i-- > 0;) {
+		h = hash_step(h, host[i]);
+		if (host[i] == '.' && i > 0)
+			dot[n_dots].at = i, dot[n_dots++].hash = h;
 	}
+	if ((e = lookup(v, host, len, h, false)))
+		return e->site;
+	/* the longest suffix starts at the first dot, the last one found */
+	while (n_dots--)
+		if ((e = lookup(v, host + dot[n_dots].at, len - dot[n_dots].at, dot[n_dots].hash,
+				true)))
+			return e->site;
 	return 0;
 }

@@ -51,6 +51,23 @@ def test_version(binary):
     assert rc == 0 and re.fullmatch(r"ringhttpd \d+\.\d+\S*\n", out), (out, err)
 
 
+def test_version_agrees_with_the_release_files(binary):
+    """configure.ac, NEWS, debian/changelog, the rpm spec's Version and
+    %changelog, and --version name the same release."""
+    top = pathlib.Path(os.environ.get("top_srcdir", pathlib.Path(__file__).parents[2]))
+    version = re.search(r"AC_INIT\(\[ringhttpd\], \[([^]]+)\]",
+                        (top / "configure.ac").read_text()).group(1)
+    deb = re.match(r"ringhttpd \(([^)-]+)-\d+\)", (top / "debian/changelog").read_text())
+    spec = (top / "rpm/ringhttpd.spec").read_text()
+    rpm_version = re.search(r"^Version:\s*(\S+)$", spec, re.M).group(1)
+    rpm_log = re.search(r"^%changelog\n\* .* - ([^-\s]+)-\d+$", spec, re.M).group(1)
+    news = re.search(r"^\* (\S+)$", (top / "NEWS").read_text(), re.M).group(1)
+    rc, out, err = run_binary(binary, ["--version"])
+    assert rc == 0, err
+    assert (deb.group(1), rpm_version, rpm_log, news, out) == \
+        (version, version, version, version, f"ringhttpd {version}\n")
+
+
 def test_help(binary):
     rc, out, _ = run_binary(binary, ["-h"])
     assert rc == 0
@@ -110,6 +127,13 @@ BAD = [  # id, the offending line, the key the message must name
     ("no-ranges", "max_ranges = 0;", "max_ranges"),
     ("too-many-ranges", "max_ranges = 1001;", "max_ranges"),
     ("cache-max-as-string", 'file_cache_max_file = "big";', "file_cache_max_file"),
+    ("relative-root", 'document_root = "var/www/html";', "document_root"),
+    ("index-dot-dot", 'index = [ "index.html", ".." ];', "index"),
+    ("index-dot", 'index = [ "." ];', "index"),
+    ("type-vertical-tab", 'types = { md = "text/markdown\\x0b"; };', "md"),
+    ("type-escape", 'types = { md = "text/\\x1bmarkdown"; };', "md"),
+    ("server-key-in-a-site", 'sites = ( { server_name = "a.test"; document_root = "/"; '
+     'max_ranges = 2; } );', "max_ranges"),
 ]
 
 
@@ -267,6 +291,37 @@ def test_start_failure_with_little_locked_memory(servers, public_root):
         srv.stop()
 
 
+FAILING_PTHREAD_CREATE = r"""
+#include <errno.h>
+#include <pthread.h>
+/* pthread_create returns its error and need not set errno: this one leaves
+ * errno saying something else. */
+int pthread_create(pthread_t *t, const pthread_attr_t *a, void *(*f)(void *), void *arg)
+{
+	(void)t, (void)a, (void)f, (void)arg;
+	errno = EPERM;
+	return EAGAIN;
+}
+"""
+
+
+def test_start_failure_names_the_thread_error(servers, root, tmp_path):
+    """A ring whose thread cannot be made: the message gives
+    pthread_create's returned error, not whatever errno holds."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if cc is None:
+        pytest.skip("a C compiler is needed to build the failing pthread_create")
+    (tmp_path / "shim.c").write_text(FAILING_PTHREAD_CREATE)
+    shim = tmp_path / "shim.so"
+    subprocess.run([cc, "-shared", "-fPIC", "-o", str(shim), str(tmp_path / "shim.c")], check=True)
+    srv = servers.new(base_settings(root) | {"cpu_limit": 1},
+                      wrapper=["env", f"LD_PRELOAD={shim}", "ASAN_OPTIONS=verify_asan_link_order=0"])
+    srv.start(wait_ready=False)
+    srv.expect_exit(1)
+    assert re.search(r"(?m)^error: cannot start ring 0: Resource temporarily unavailable$",
+                     srv.stderr()), srv.stderr()
+
+
 def test_start_failure_port_taken(servers, root, taken_port):
     srv = servers.new(base_settings(root) | {"listen": [f"127.0.0.1:{taken_port}"]})
     srv.start(wait_ready=False)
@@ -370,6 +425,28 @@ def test_sighup_reload(servers, tmp_path):
     srv.stop()
 
 
+def test_sighup_names_the_keys_that_need_a_restart(servers, root):
+    """A reload applies what it can and names each changed key the table
+    marks restart-only; one that changes none of them says nothing."""
+    settings = base_settings(root) | {"cpu_limit": 1}
+    srv = servers.start(root, settings)
+    mark = srv.line_count()
+    srv.write_conf(settings | {"cpu_limit": 2, "max_connections_per_ip": 5,
+                               "max_connections_per_ip_v6_prefix": 48, "send_timeout": 7})
+    srv.signal(signal.SIGHUP)
+    i, m = srv.wait_line(r"^warning: reload: .*", timeout=10, start=mark)
+    assert m.group(0) == ("warning: reload: cpu_limit, max_connections_per_ip, "
+                          "max_connections_per_ip_v6_prefix change only with a restart"), m.group(0)
+    srv.wait_line(r"configuration reloaded", timeout=10, start=i)
+    mark = srv.line_count()
+    srv.write_conf(settings | {"send_timeout": 9, "listing_max_entries": 3})
+    srv.signal(signal.SIGHUP)
+    srv.wait_line(r"configuration reloaded", timeout=10, start=mark)
+    assert not re.search(r"(?m)^warning: reload:", "\n".join(srv.stderr().splitlines()[mark:]))
+    assert srv.fetch("/a.txt").body == FILES["a.txt"]
+    srv.stop()
+
+
 # ------------------------------------------------- -t: what start-up checks
 
 def check_t(binary, conf, settings, args=(), wrapper=()):
@@ -407,6 +484,32 @@ def test_check_access_log_directory(binary, root, tmp_path):
     log.parent.mkdir()
     rc, err = check_t(binary, conf, base_settings(root) | {"access_log": str(log)})
     assert rc == 0, err
+    # a directory where the file should be: start-up could not append to it
+    log.mkdir()
+    rc, err = check_t(binary, conf, base_settings(root) | {"access_log": str(log)})
+    assert (rc, err) == (1, f"{conf}:{line_of(conf, 'access_log')}: access_log: "
+                            f"{log}: Is a directory\n")
+
+
+def test_start_access_log_directory(servers, root, tmp_path):
+    """Start-up refuses it with the same line as -t."""
+    srv = servers.new(base_settings(root) | {"access_log": str(tmp_path)}).start(wait_ready=False)
+    srv.expect_exit(1)
+    assert re.search(rf"(?m)^error: {re.escape(srv.conf)}:\d+: access_log: "
+                     rf"{re.escape(str(tmp_path))}: Is a directory$", srv.stderr()), srv.stderr()
+
+
+def test_check_relative_root_from_the_command_line(binary, root, tmp_path):
+    """A relative --root is taken from the working directory."""
+    conf = tmp_path / "c.conf"
+    conf.write_text(render_conf(base_settings(root)))
+    p = subprocess.run([binary, "-t", "-c", str(conf), "--root", root.name], cwd=root.parent,
+                       capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert p.returncode == 0, p.stderr
+    p = subprocess.run([binary, "-t", "-c", str(conf), "--root", "no-such-dir"], cwd=tmp_path,
+                       capture_output=True, text=True, env=clean_env(), timeout=60)
+    assert (p.returncode, p.stderr) == (1, f"--root: {tmp_path}/no-such-dir: "
+                                           "No such file or directory\n")
 
 
 def test_check_root_unreadable_by_the_user(binary, servers, public_root, tmp_path):
@@ -454,3 +557,95 @@ def test_check_file_cache_max_file_fits(binary, root, tmp_path):
     conf.write_text(render_conf(base_settings(root)) + "file_cache_size = 0;\n"
                     "file_cache_max_file = 2097152;\n")
     assert run_binary(binary, ["-t", "-c", str(conf)])[0] == 0
+
+
+# ------------------------------------------- max_connections_per_ip for IPv6
+
+V6_NET = "fd00:5eed::"        # a /64 of addresses made on lo for the test
+V6_OTHER_NET = "fd00:5eed:0:1::"
+
+
+@pytest.fixture(scope="module")
+def v6_addresses():
+    """fd00:5eed::1, ::2 (one /64) and fd00:5eed:0:1::1 (the next /64) on
+    lo, removed afterwards."""
+    if os.geteuid() != 0 or shutil.which("ip") is None or not ipv6_loopback():
+        pytest.skip("needs root, ip (iproute2) and IPv6 on lo to add addresses")
+    addrs = [V6_NET + "1", V6_NET + "2", V6_OTHER_NET + "1"]
+    added = []
+    try:
+        for a in addrs:
+            p = subprocess.run(["ip", "-6", "addr", "add", a + "/64", "dev", "lo", "nodad"],
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                pytest.skip(f"cannot add {a} to lo: {p.stderr.strip()}")
+            added.append(a)
+        yield addrs
+    finally:
+        for a in added:
+            subprocess.run(["ip", "-6", "addr", "del", a + "/64", "dev", "lo"], capture_output=True)
+
+
+def client_from(port, source, host="::1"):
+    """A Client whose connection comes from SOURCE."""
+    family = socket.AF_INET6 if ":" in source else socket.AF_INET
+    c = Client.__new__(Client)
+    c.sock = socket.socket(family, socket.SOCK_STREAM)
+    c.sock.settimeout(10)
+    c.sock.bind((source, 0))
+    c.sock.connect((host, port))
+    c.timeout = 10
+    c.buf = bytearray()
+    return c
+
+
+def served(port, source, host="::1"):
+    """The status a request from SOURCE gets."""
+    with client_from(port, source, host) as c:
+        c.send(req("/a.txt"))
+        return c.response().status
+
+
+@pytest.mark.parametrize("prefix", [None, 128, 56])
+def test_max_connections_per_ip_v6_prefix(servers, root, v6_addresses, prefix):
+    """max_connections_per_ip = 2 counts IPv6 clients per /64 by default:
+    with two open from fd00:5eed::1, fd00:5eed::2 gets 503 while ::1 and
+    the next /64 are served. With a prefix of 128 each address counts
+    alone; with 56 the next /64 is in the same network."""
+    one, two, other = v6_addresses
+    settings = base_settings(root) | {"listen": ["[::1]:0", "127.0.0.1:0"],
+                                      "max_connections_per_ip": 2}
+    if prefix is not None:
+        settings["max_connections_per_ip_v6_prefix"] = prefix
+    srv = servers.start(root, settings)
+    port6, port4 = srv.addrs[0][1], srv.addrs[1][1]
+    held = [client_from(port6, one) for _ in range(2)]
+    try:
+        for c in held:
+            c.send(req("/a.txt"))
+            assert c.response().body == FILES["a.txt"]
+        same_net = 200 if prefix == 128 else 503
+        assert served(port6, two) == same_net
+        assert served(port6, other) == (503 if prefix == 56 else 200)
+        assert served(port6, "::1") == 200
+        # IPv4 is counted per address, whatever the prefix
+        held4 = [client_from(port4, "127.0.0.1", "127.0.0.1") for _ in range(2)]
+        for c in held4:
+            c.send(req("/a.txt"))
+            assert c.response().body == FILES["a.txt"]
+        assert served(port4, "127.0.0.1", "127.0.0.1") == 503
+        assert served(port4, "127.0.0.2", "127.0.0.1") == 200
+        for c in held4:
+            c.close()
+    finally:
+        for c in held:
+            c.close()
+    srv.stop()
+
+
+def test_check_v6_prefix_bounds(binary, root, tmp_path):
+    for bad in ("0", "129", '"64"'):
+        rc, err, n = check_conf(binary, tmp_path / "bad.conf", root,
+                                f"max_connections_per_ip_v6_prefix = {bad};")
+        assert rc == 1 and re.match(rf"^{re.escape(str(tmp_path / 'bad.conf'))}:{n}: "
+                                    r"max_connections_per_ip_v6_prefix: ", err), err

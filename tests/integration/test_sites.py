@@ -1194,6 +1194,25 @@ def test_check_error_page_twice(binary, roots, tmp_path):
     one_error(err, path, 5, "status")
 
 
+@pytest.mark.parametrize("line", [
+    "max_ranges = 4;", "max_connections_per_ip = 2;", "send_timeout = 5;",
+    'listen = [ "127.0.0.1:0" ];', "max_connections_per_ip_v6_prefix = 48;",
+    "listing_max_entries = 5;", 'status_path = "/m";', "types = { };"])
+def test_check_server_key_in_a_site(binary, roots, tmp_path, line):
+    """Every server-wide key inside a site says so, with its line."""
+    path = tmp_path / "sk.conf"
+    key = line.split()[0]
+    text = conf_head(roots["default"]) + (
+        "sites = (\n"                                                       # 4
+        f'  {{ server_name = "a.test"; document_root = "{roots["default"]}";\n'  # 5
+        f"    {line} }}\n"                                                   # 6
+        ");\n")
+    rc, err = check(binary, path, text)
+    assert rc == 1, err
+    assert one_error(err, path, 6, key).endswith(
+        f"{key}: is server-wide: set it at the top level, not in a site"), err
+
+
 @pytest.mark.parametrize("status", ["200", "303", "300", "404", "0"])
 def test_check_bad_redirect_status(binary, roots, tmp_path, status):
     path = tmp_path / "rd.conf"
@@ -1209,7 +1228,10 @@ def test_check_bad_redirect_status(binary, roots, tmp_path, status):
 
 @pytest.mark.parametrize("from_,to,key", [
     ("a", "/b", "from"), ("/a?x", "/b", "from"), ("/a*", "/b", "from"),
-    ("/a", "b", "to"), ("/a/*", "/b?x=1", "to"), ("/a", "/b c", "to")])
+    ("/a", "b", "to"), ("/a/*", "/b?x=1", "to"), ("/a", "/b c", "to"),
+    # a prefix's rest would continue the host name: the target needs a path
+    ("/blog/*", "https://blog.example.org", "to"), ("/blog/*", "//blog.example.org/", "to"),
+    ("/a", "//evil.example/", "to")])
 def test_check_bad_redirect(binary, roots, tmp_path, from_, to, key):
     path = tmp_path / "rd2.conf"
     text = conf_head(roots["default"]) + (

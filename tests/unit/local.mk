@@ -2,8 +2,8 @@
 # bodies, path normalization, MIME types, configuration errors, path
 # resolution and the file cache, the handler's response plans, the sites
 # layer (path rules, negotiation, Host selection, per-site configuration,
-# directory listings and their cache, metrics), the journal protocol and access log
-# escaping.
+# directory listings and their cache, metrics), the per-address connection
+# count, the journal protocol and access log escaping.
 unit_tests = \
 	tests/unit/test_http_parse \
 	tests/unit/test_http_cond \
@@ -17,6 +17,7 @@ unit_tests = \
 	tests/unit/test_rules \
 	tests/unit/test_negotiate \
 	tests/unit/test_vhost \
+	tests/unit/test_peer_limit \
 	tests/unit/test_site_conf \
 	tests/unit/test_listing \
 	tests/unit/test_listing_cache \
@@ -37,6 +38,7 @@ tests_unit_test_http_resp_LDADD = $(RH_LIBS)
 tests_unit_test_rules_LDADD = $(RH_LIBS)
 tests_unit_test_negotiate_LDADD = $(RH_LIBS)
 tests_unit_test_vhost_LDADD = $(RH_LIBS)
+tests_unit_test_peer_limit_LDADD = $(RH_LIBS)
 tests_unit_test_site_conf_LDADD = $(RH_LIBS)
 tests_unit_test_listing_LDADD = $(RH_LIBS)
 tests_unit_test_listing_cache_LDADD = $(RH_LIBS)

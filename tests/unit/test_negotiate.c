@@ -149,25 +149,8 @@ static void test_charset(void)
 	CHECK_STR(small, "text/ht");
 }
 
-static void test_sidecar(void)
-{
-	struct stat f = { .st_mode = S_IFREG | 0644, .st_mtim = { 100, 500 } }, s = f;
-
-	CHECK(rh_sidecar_fresh(&f, &s));
-	s.st_mtim.tv_nsec = 499;
-	CHECK(!rh_sidecar_fresh(&f, &s));
-	s.st_mtim = (struct timespec){ 101, 0 };
-	CHECK(rh_sidecar_fresh(&f, &s));
-	s.st_mtim = (struct timespec){ 99, 999999999 };
-	CHECK(!rh_sidecar_fresh(&f, &s));
-	s.st_mtim = (struct timespec){ 200, 0 };
-	s.st_mode = S_IFDIR | 0755;
-	CHECK(!rh_sidecar_fresh(&f, &s));
-}
-
 int main(void)
 {
-	test_sidecar();
 	test_encoding();
 	test_accept();
 	test_charset();

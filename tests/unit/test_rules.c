@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "http_chars.h"
 #include "rules.h"
 
 static bool glob(const char *pat, const char *path)
@@ -296,6 +297,31 @@ static void test_redirects(void)
 	redirect_error("/old/*", "/new?x", 301, "to \"/new?x\": the target of a prefix cannot hold '?' or '#'");
 	redirect_error("/old", "/new", 303, "303 is not 301, 302, 307 or 308");
 	redirect_error("/old", "", 301, "to is empty");
+	/* a prefix's rest never continues the host: `to` holds a path */
+	redirect_error("/blog/*", "https://blog.example.org", 301,
+		       "to \"https://blog.example.org\": the target of a prefix needs a path, as in "
+		       "\"https://blog.example.org/\"");
+	redirect_error("/blog/*", "https://blog.example.org*", 301,
+		       "to \"https://blog.example.org*\": the target of a prefix needs a path, as in "
+		       "\"https://blog.example.org/\"");
+	redirect_error("/blog/*", "//blog.example.org/", 301,
+		       "to \"//blog.example.org/\" names a host without a scheme: write "
+		       "\"https://blog.example.org/\" or a path");
+	redirect_error("/old", "//evil.example", 301,
+		       "to \"//evil.example\" names a host without a scheme: write "
+		       "\"https://evil.example\" or a path");
+	{
+		struct rh_redirect ok;
+		const char *good[] = { "https://blog.example.org/", "https://blog.example.org/new",
+				       "https://blog.example.org/*", "/new", "/", "/new/*" };
+		for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+			CHECK(rh_redirect_compile(&ok, "/blog/*", good[i], 301, msg, sizeof msg));
+			rh_redirect_free(&ok);
+		}
+		/* an exact redirect takes the whole `to`, so a bare authority is fine */
+		CHECK(rh_redirect_compile(&ok, "/blog", "https://blog.example.org", 301, msg, sizeof msg));
+		rh_redirect_free(&ok);
+	}
 }
 
 static void test_dotfiles(void)
@@ -326,8 +352,25 @@ static void test_dotfiles(void)
 	CHECK(!FB("/a/.hidden/page"));
 }
 
+/* The classes every parser and the loaders share (http_chars.h). */
+static void test_chars(void)
+{
+	CHECK(rh_is_token("utf-8") && rh_is_token("!#$%&'*+-.^_`|~Az09"));
+	CHECK(!rh_is_token("") && !rh_is_token("a b") && !rh_is_token("a,b") &&
+	      !rh_is_token("\xff") && !rh_is_token("a\x7f"));
+	CHECK(rh_has_ctl("a\vb") && rh_has_ctl("\x7f") && rh_has_ctl("\t"));
+	CHECK(!rh_has_ctl("text/html; charset=\"utf-8\"") && !rh_has_ctl("\xc3\xa4"));
+	CHECK(rh_is_reg_name_char('a') && rh_is_reg_name_char('~') && rh_is_reg_name_char('='));
+	CHECK(!rh_is_reg_name_char(',') && !rh_is_reg_name_char(':') && !rh_is_reg_name_char('%') &&
+	      !rh_is_reg_name_char('/') && !rh_is_reg_name_char(0));
+	CHECK(rh_is_digit('7') && !rh_is_digit('a') && rh_is_alpha('Z') && !rh_is_alpha('0'));
+	CHECK(rh_is_ows(' ') && rh_is_ows('\t') && !rh_is_ows('\v') && !rh_is_ows(0));
+	CHECK(rh_hexval('F') == 15 && rh_hexval('a') == 10 && rh_hexval('g') == -1);
+}
+
 int main(void)
 {
+	test_chars();
 	test_glob();
 	test_headers();
 	test_redirects();

@@ -194,6 +194,22 @@ static void test_errors(void)
 		    "status_path: is server-wide: set it at the top level, not in a site");
 	check_error("sites = (\n  { server_name = [ \"a.test\" ];\n    document_root = \"srv/a\"; }\n);\n",
 		    3, "document_root: \"srv/a\" is not an absolute path");
+	/* every server-wide key of the table, whatever its value */
+	for (size_t i = 0; i < rh_conf_n_keys; i++) {
+		char text[300], rest[200];
+
+		if (rh_conf_key_in_site(&rh_conf_keys[i]))
+			continue;
+		snprintf(text, sizeof text, SITE("    %s = 1;\n"), rh_conf_keys[i].name);
+		snprintf(rest, sizeof rest, "%s: is server-wide: set it at the top level, not in a site",
+			 rh_conf_keys[i].name);
+		check_error(text, 3, rest);
+	}
+	check_error(SITE("    max_ranges = 4;\n"), 3,
+		    "max_ranges: is server-wide: set it at the top level, not in a site");
+	check_error(SITE("    max_connections_per_ip = 4;\n"), 3,
+		    "max_connections_per_ip: is server-wide: set it at the top level, not in a site");
+	check_error(SITE("    index = [ \"..\" ];\n"), 3, "index: \"..\" is not a file name");
 	/* server_name */
 	check_error("\nserver_name = [ \"exa mple.org\" ];\n", 2,
 		    "server_name: \"exa mple.org\" is not a host name (letters, digits, '-', '_' and "
@@ -224,6 +240,13 @@ static void test_errors(void)
 	check_error("sites = (\n  { server_name = \"a.test\"; document_root = \"/a\"; },\n"
 		    "  { server_name = [ \"b.test\", \"A.TEST\" ]; document_root = \"/b\"; }\n);\n",
 		    3, "server_name: \"A.TEST\" is already a name of the site at line 2");
+	check_error("sites = (\n  { server_name = \"*.a.test\"; document_root = \"/a\"; },\n"
+		    "  { server_name = \"b.test\"; document_root = \"/b\"; },\n"
+		    "  { server_name = [ \"a.test\", \"*.A.test.\" ]; document_root = \"/c\"; }\n);\n",
+		    4, "server_name: \"*.A.test.\" is already a name of the site at line 2");
+	check_error("server_name = [ \"*.a.test\" ];\n"
+		    "sites = ( { server_name = \"*.a.test\"; document_root = \"/a\"; } );\n",
+		    2, "server_name: \"*.a.test\" is already a name of the default site");
 	/* per-site keys */
 	check_error("index = [ \"a/b.html\" ];\n", 1, "index: \"a/b.html\" is not a file name");
 	check_error("charset = \"utf 8\";\n", 1, "charset: \"utf 8\" is not a charset name, like \"utf-8\"");

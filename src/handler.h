@@ -1,7 +1,8 @@
 /* The static-file handler: a parsed request and the site it is for become
  * a response plan -- the status and head fields, and which bytes of which
- * file make the body. Its only I/O is the file cache's look-ups (and a
- * directory read for a listing), so C unit tests check it without sockets.
+ * file make the body. Its only I/O is the file cache's look-ups (which
+ * never wait for the disk unless allowed) and asking the listing cache for
+ * a page, so C unit tests check it without sockets.
  *
  * In order: the site by Host; the method; the normalized path; the status
  * endpoint; the site's redirects; its dotfile rule; the file (or its

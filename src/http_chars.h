@@ -42,6 +42,13 @@ static inline bool rh_is_ows(unsigned char c)
 	return c == ' ' || c == '\t';
 }
 
+/* qdtext, and the second byte of a quoted-pair, but for '"' and '\\'
+ * (RFC 9110 5.6.4) */
+static inline bool rh_is_qdtext(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f && c != '"' && c != '\\');
+}
+
 /* tchar: the bytes of a token */
 static inline bool rh_is_tchar(unsigned char c)
 {

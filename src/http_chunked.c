@@ -32,17 +32,6 @@ enum {
 	ST_TOO_LARGE,	 /* past max_wire: 413 */
 };
 
-static bool is_ws(unsigned char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* qdtext and the second byte of a quoted-pair, but for '"' and '\' */
-static bool is_qdtext(unsigned char c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f && c != '"' && c != '\\');
-}
-
 void rh_chunked_init(struct rh_chunked *c, uint64_t max_wire)
 {
 	memset(c, 0, sizeof *c);
@@ -68,7 +57,7 @@ static unsigned after_ext(unsigned char ch)
 {
 	if (ch == ';')
 		return ST_EXT_NAME_PRE;
-	if (is_ws(ch))
+	if (rh_is_ows(ch))
 		return ST_EXT_SEMI;
 	return ch == '\r' ? ST_SIZE_LF : ST_ERROR;
 }
@@ -94,23 +83,23 @@ static unsigned ext_step(unsigned state, unsigned char ch)
 {
 	switch (state) {
 	case ST_EXT_SEMI:
-		return is_ws(ch) ? ST_EXT_SEMI : ch == ';' ? ST_EXT_NAME_PRE : ST_ERROR;
+		return rh_is_ows(ch) ? ST_EXT_SEMI : ch == ';' ? ST_EXT_NAME_PRE : ST_ERROR;
 	case ST_EXT_NAME_PRE:
-		return is_ws(ch) ? ST_EXT_NAME_PRE : rh_is_tchar(ch) ? ST_EXT_NAME : ST_ERROR;
+		return rh_is_ows(ch) ? ST_EXT_NAME_PRE : rh_is_tchar(ch) ? ST_EXT_NAME : ST_ERROR;
 	case ST_EXT_NAME:
 		if (rh_is_tchar(ch))
 			return ST_EXT_NAME;
-		if (is_ws(ch))
+		if (rh_is_ows(ch))
 			return ST_EXT_NAME_POST;
 		return ch == '=' ? ST_EXT_VAL_PRE : after_ext(ch);
 	case ST_EXT_NAME_POST:
-		if (is_ws(ch))
+		if (rh_is_ows(ch))
 			return ST_EXT_NAME_POST;
 		if (ch == '=')
 			return ST_EXT_VAL_PRE;
 		return ch == ';' ? ST_EXT_NAME_PRE : ST_ERROR;
 	case ST_EXT_VAL_PRE:
-		if (is_ws(ch))
+		if (rh_is_ows(ch))
 			return ST_EXT_VAL_PRE;
 		if (ch == '"')
 			return ST_EXT_QUOTED;
@@ -122,9 +111,9 @@ static unsigned ext_step(unsigned state, unsigned char ch)
 			return ST_EXT_END;
 		if (ch == '\\')
 			return ST_EXT_ESCAPE;
-		return is_qdtext(ch) ? ST_EXT_QUOTED : ST_ERROR;
+		return rh_is_qdtext(ch) ? ST_EXT_QUOTED : ST_ERROR;
 	case ST_EXT_ESCAPE:
-		return is_qdtext(ch) || ch == '"' || ch == '\\' ? ST_EXT_QUOTED : ST_ERROR;
+		return rh_is_qdtext(ch) || ch == '"' || ch == '\\' ? ST_EXT_QUOTED : ST_ERROR;
 	case ST_EXT_END:
 		return after_ext(ch);
 	}

@@ -71,7 +71,7 @@ static uint64_t fixed_descriptors(const struct rh_server *s, unsigned n_rings)
  * A max_connections the limit cannot carry is an error, not a surprise
  * under load, so accept never meets EMFILE from the server's own use. The
  * limit is the server's: rings may accept unevenly. */
-static int size_connections(struct rh_server *s, unsigned n_rings)
+static int size_connections(struct rh_server *s, unsigned n_rings, char *err, size_t errlen)
 {
 	struct rlimit rl;
 	uint64_t fixed, avail, entries;
@@ -87,15 +87,16 @@ static int size_connections(struct rh_server *s, unsigned n_rings)
 	fixed = fixed_descriptors(s, n_rings);
 	avail = rl.rlim_cur > fixed ? rl.rlim_cur - fixed : 0;
 	if (s->cfg->max_connections > avail) {
-		rh_err("max_connections: %u connections need %llu descriptors with %u rings, but "
-		       "RLIMIT_NOFILE is %llu (raise LimitNOFILE= or lower max_connections)",
-		       s->cfg->max_connections, (unsigned long long)(s->cfg->max_connections + fixed),
-		       n_rings, (unsigned long long)rl.rlim_cur);
+		snprintf(err, errlen,
+			 "max_connections: %u connections need %llu descriptors with %u rings, but "
+			 "RLIMIT_NOFILE is %llu (raise LimitNOFILE= or lower max_connections)",
+			 s->cfg->max_connections, (unsigned long long)(s->cfg->max_connections + fixed),
+			 n_rings, (unsigned long long)rl.rlim_cur);
 		return -1;
 	}
 	if (!s->cfg->max_connections && avail < 16) {
-		rh_err("RLIMIT_NOFILE is %llu: too low for %u rings (at least %llu needed)",
-		       (unsigned long long)rl.rlim_cur, n_rings, (unsigned long long)fixed + 16);
+		snprintf(err, errlen, "RLIMIT_NOFILE is %llu: too low for %u rings (at least %llu needed)",
+			 (unsigned long long)rl.rlim_cur, n_rings, (unsigned long long)fixed + 16);
 		return -1;
 	}
 	avail = s->cfg->max_connections ? s->cfg->max_connections : avail;
@@ -173,12 +174,13 @@ static int start_rings(struct rh_server *s)
 	int cpus[CPU_SETSIZE];
 	int n_cpus = allowed_cpus(cpus, CPU_SETSIZE);
 	unsigned started = 0, n_rings;
+	char err[256];
 
 	if (n_cpus <= 0)
 		cpus[0] = 0, n_cpus = 1;
 	n_rings = s->cfg->cpu_limit ? s->cfg->cpu_limit : (unsigned)n_cpus;
-	if (size_connections(s, n_rings) < 0)
-		return -1;
+	if (size_connections(s, n_rings, err, sizeof err) < 0)
+		return start_failed(s, "%s", err);
 	size_buffers(s);
 	if (rh_peer_limit_init(&s->per_ip, s->max_conns, s->cfg->max_connections_per_ip,
 			       s->cfg->max_connections_per_ip_v6_prefix) < 0)
@@ -390,8 +392,14 @@ int rh_server_reopen_log(struct rh_server *s)
 
 int rh_server_check(const struct rh_config *cfg, char *err, size_t errlen)
 {
-	struct rh_server probe = { .cfg = cfg };
+	struct rh_server probe = { .cfg = cfg, .listeners.n = cfg->n_listen };
+	int cpus[CPU_SETSIZE], n_cpus = allowed_cpus(cpus, CPU_SETSIZE);
 
+	/* the descriptor budget, as start-up makes it (with the configured
+	 * listeners: systemd's are not known here) */
+	if (size_connections(&probe, cfg->cpu_limit ? cfg->cpu_limit : n_cpus > 0 ? (unsigned)n_cpus : 1,
+			     err, errlen) < 0)
+		return -EMFILE;
 	size_buffers(&probe);
 	return rh_preflight(cfg, (size_t)probe.buffers_owned * cfg->buffer_size, err, errlen);
 }

@@ -18,6 +18,8 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
 from rhtest import (IMF_FIXDATE_RE, Client, Crowd, base_settings, descriptor_count, exact,
                     ipv6_loopback, need_nofile, new_limited, open_server_conns,
                     raise_nofile, req, sha, socket_fds, thread_names, unread_by_server,
@@ -394,6 +396,20 @@ def started(srv):
             raise
     srv.expect_exit()
     return False
+
+
+@pytest.mark.parametrize("check", [False, True])
+def test_impossible_max_connections_refused(servers, root, check):
+    """A max_connections that RLIMIT_NOFILE cannot carry is refused with one
+    line naming both, at start-up and by -t alike."""
+    settings = base_settings(root) | {"cpu_limit": 1, "max_connections": 1000}
+    srv = new_limited(servers, settings, {resource.RLIMIT_NOFILE: (256, 256)},
+                      args=["-t"] if check else [])
+    srv.start(wait_ready=False)
+    srv.expect_exit(1)
+    assert re.search(r"(?m)^(error: )?max_connections: 1000 connections need \d+ descriptors "
+                     r"with 1 rings, but RLIMIT_NOFILE is 256 \(raise LimitNOFILE= or lower "
+                     r"max_connections\)$", srv.stderr()), srv.stderr()
 
 
 def test_descriptor_exhaustion_recovers_on_every_listener(servers, root):

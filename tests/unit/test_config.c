@@ -140,6 +140,23 @@ static void test_restart_keys(void)
 	rh_config_free(c);
 }
 
+/* listing_max_entries and max_connections_per_ip_v6_prefix as loaded from
+ * a configuration holding TEXT. */
+static void check_new_keys(const char *text, unsigned listing, unsigned prefix)
+{
+	char conf[256], err[512];
+	struct rh_config *cfg;
+
+	snprintf(conf, sizeof conf, "document_root = \"/tmp\";\n%s", text);
+	cfg = load(conf, err, sizeof err);
+	CHECK(cfg != NULL);
+	if (cfg) {
+		CHECK_INT(cfg->listing_max_entries, listing);
+		CHECK_INT(cfg->max_connections_per_ip_v6_prefix, prefix);
+	}
+	rh_config_free(cfg);
+}
+
 int main(void)
 {
 	char err[512];
@@ -229,29 +246,10 @@ int main(void)
 	check_error("cpu_limit = 1;\nshare_ring_backend = = true;\n", 2, "syntax error");
 
 	/* new keys: their defaults and bounds */
-	cfg = load("document_root = \"/tmp\";\n", err, sizeof err);
-	CHECK(cfg != NULL);
-	if (cfg) {
-		CHECK_INT(cfg->listing_max_entries, 10000);
-		CHECK_INT(cfg->max_connections_per_ip_v6_prefix, 64);
-	}
-	rh_config_free(cfg);
-	cfg = load("document_root = \"/tmp\";\nlisting_max_entries = 1000000;\n"
-		   "max_connections_per_ip_v6_prefix = 128;\n", err, sizeof err);
-	CHECK(cfg != NULL);
-	if (cfg) {
-		CHECK_INT(cfg->listing_max_entries, 1000000);
-		CHECK_INT(cfg->max_connections_per_ip_v6_prefix, 128);
-	}
-	rh_config_free(cfg);
-	cfg = load("document_root = \"/tmp\";\nlisting_max_entries = 1;\n"
-		   "max_connections_per_ip_v6_prefix = 1;\n", err, sizeof err);
-	CHECK(cfg != NULL);
-	if (cfg) {
-		CHECK_INT(cfg->listing_max_entries, 1);
-		CHECK_INT(cfg->max_connections_per_ip_v6_prefix, 1);
-	}
-	rh_config_free(cfg);
+	check_new_keys("", 10000, 64);
+	check_new_keys("listing_max_entries = 1000000;\nmax_connections_per_ip_v6_prefix = 128;\n",
+		       1000000, 128);
+	check_new_keys("listing_max_entries = 1;\nmax_connections_per_ip_v6_prefix = 1;\n", 1, 1);
 	check_error("listing_max_entries = 0;\n", 1, "listing_max_entries: 0 is out of range (1 to 1000000)");
 	check_error("listing_max_entries = 1000001;\n", 1,
 		    "listing_max_entries: 1000001 is out of range (1 to 1000000)");

@@ -24,4 +24,5 @@ integration_tests = \
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) \
 	tests/integration/conftest.py \
+	tests/integration/pytest.ini \
 	tests/integration/rhtest.py

@@ -40,9 +40,12 @@ int rh_conns_init(struct rh_conn_slab *s, uint32_t cap)
 
 void rh_conns_destroy(struct rh_conn_slab *s)
 {
-	for (uint32_t i = 0; i < s->hw; i++)
-		if (s->slots[i].phase != RH_CONN_FREE)
-			close(s->slots[i].w.fd);
+	for (uint32_t i = 0; i < s->hw; i++) {
+		if (s->slots[i].phase == RH_CONN_FREE)
+			continue;
+		rh_tls_free(s->slots[i].w.tls);
+		close(s->slots[i].w.fd);
+	}
 	if (s->slots)
 		munmap(s->slots, s->bytes);
 	s->slots = NULL;

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "server.h"
 #include "site.h"
+#include "tls.h"
 #include "tls_context.h"
 #include "sq.h"
 #include "uring_check.h"
@@ -540,6 +541,7 @@ static void *ring_main(void *arg)
 		run(r);
 	}
 	teardown(r);
+	rh_tls_thread_end();
 	return NULL;
 }
 

@@ -254,6 +254,13 @@ ssize_t rh_tls_write(struct rh_tls *t, const struct iovec *iov, int n)
 	return r == SSL_ERROR_WANT_WRITE ? -EAGAIN : -EPIPE;
 }
 
+void rh_tls_thread_end(void)
+{
+	free(plain);
+	plain = NULL;
+	plain_cap = 0;
+}
+
 void rh_tls_close_notify(struct rh_tls *t)
 {
 	if (SSL_is_init_finished(t->ssl))

@@ -55,4 +55,7 @@ ssize_t rh_tls_write(struct rh_tls *t, const struct iovec *iov, int n);
 /* Sends close_notify, if the socket takes it at once. */
 void rh_tls_close_notify(struct rh_tls *t);
 
+/* A thread that fed engines ends: its buffer goes. */
+void rh_tls_thread_end(void);
+
 #endif

@@ -5,6 +5,7 @@
 #   make bench
 #   make bench BENCH_FLAGS="--rounds 3 --variant 'splice64k=splice_threshold = 65536;'"
 #   make bench BENCH_FLAGS="--rounds 1 --workloads c1k,crowd,slow"
+#   make bench BENCH_FLAGS="--workloads tls-1k,tls-new,tls-10m,tls-c1k,tls-idle"
 # `tests/bench/run --help` explains the workloads and options.
 EXTRA_DIST += tests/bench/run
 

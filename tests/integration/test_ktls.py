@@ -151,9 +151,9 @@ def run_client(name, port, pki, out):
                 body = f.read()
         except FileNotFoundError:
             break
-        answers.append({"request": request, "head": head.decode("latin-1"), "sha": rhtest.sha(body),
-                        "body": base64.b64encode(body).decode() if len(body) <= KEPT_BODY
-                        else None})
+        kept = base64.b64encode(body).decode() if len(body) <= KEPT_BODY else None
+        answers.append({"request": request, "head": head.decode("latin-1"),
+                        "sha": rhtest.sha(body), "body": kept})
     return {"status": p.returncode, "stderr": p.stderr[-3000:], "handshakes": handshakes,
             "subjects": subjects, "answers": answers}
 

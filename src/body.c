@@ -92,9 +92,8 @@ static enum rh_tx_status wait_writable(const struct rh_body_env *env, struct rh_
 }
 
 /* What is left of the head, then of the body in memory or in the pooled
- * buffer, in one SENDMSG (in SQE, or a new one). */
-static enum rh_tx_status send_pending(const struct rh_body_env *env, struct rh_tx *t,
-				      struct rh_wire *w, struct io_uring_sqe *sqe)
+ * buffer, into T->iov: their count. */
+static size_t pending_iov(const struct rh_body_env *env, struct rh_tx *t)
 {
 	size_t n = 0;
 
@@ -102,9 +101,79 @@ static enum rh_tx_status send_pending(const struct rh_body_env *env, struct rh_t
 		t->iov[n++] = (struct iovec){ (char *)t->head + t->head_sent, t->head_len - t->head_sent };
 	if (t->mode == RH_TX_MEMORY && t->left)
 		t->iov[n++] = (struct iovec){ (char *)t->mem, t->left };
-	else if (t->buf >= 0)
+	else if (t->buf >= 0 && t->buf_sent < t->buf_len)
 		t->iov[n++] = (struct iovec){ rh_buf(env->bufs, t->buf) + t->buf_sent,
 					      t->buf_len - t->buf_sent };
+	return n;
+}
+
+/* N bytes of the pending ones are sent. */
+static void advance(struct rh_tx *t, uint32_t n)
+{
+	uint32_t head = t->head_len - t->head_sent;
+
+	t->bytes_sent += n;
+	if (n < head) {
+		t->head_sent += n;
+		return;
+	}
+	t->head_sent = t->head_len;
+	n -= head;
+	if (t->mode == RH_TX_MEMORY) {
+		t->mem += n;
+		t->left -= n;
+	} else {
+		t->buf_sent += n;
+	}
+}
+
+static enum rh_tx_status push_file(const struct rh_body_env *env, struct rh_tx *t,
+				   struct rh_wire *w);
+
+/* An encrypting wire: the pending bytes are written from the ring's
+ * thread, a record at a time, until the socket is full (then POLLOUT) or
+ * this connection's turn is over (then POLLOUT too, which fires at once). */
+static enum rh_tx_status write_pending(const struct rh_body_env *env, struct rh_tx *t,
+				       struct rh_wire *w)
+{
+	size_t budget = SENDFILE_TURN;
+
+	for (;;) {
+		size_t n = pending_iov(env, t);
+		ssize_t sent;
+
+		if (!n && t->mode == RH_TX_MEMORY)
+			return RH_TX_DONE;
+		if (!n) {
+			if (t->buf >= 0) { /* the chunk is out */
+				rh_bufpool_release(env->bufs, t->buf);
+				t->buf = -1;
+			}
+			return push_file(env, t, w);
+		}
+		if (!budget)
+			return wait_writable(env, w);
+		sent = rh_wire_write(w, t->iov, n);
+		if (sent == -EAGAIN)
+			return wait_writable(env, w);
+		if (sent <= 0)
+			return RH_TX_CLOSED;
+		advance(t, sent);
+		budget -= (size_t)sent < budget ? (size_t)sent : budget;
+	}
+}
+
+/* What is left of the head, then of the body in memory or in the pooled
+ * buffer, in one SENDMSG (in SQE, or a new one); written at once instead
+ * on a wire that encrypts. */
+static enum rh_tx_status send_pending(const struct rh_body_env *env, struct rh_tx *t,
+				      struct rh_wire *w, struct io_uring_sqe *sqe)
+{
+	size_t n;
+
+	if (rh_wire_encrypts(w))
+		return write_pending(env, t, w);
+	n = pending_iov(env, t);
 	t->msg = (struct msghdr){ .msg_iov = t->iov, .msg_iovlen = n };
 	return rh_wire_sendmsg(env->uring, w, sqe, &t->msg, t->mode == RH_TX_FILE && more_follows(t))
 		       ? RH_TX_CLOSED
@@ -112,7 +181,8 @@ static enum rh_tx_status send_pending(const struct rh_body_env *env, struct rh_t
 }
 
 /* The next chunk of the file into buffer BUF, linked to its send: one
- * submission. A short read (the file shrank) cancels the send. */
+ * submission. A short read (the file shrank) cancels the send. On a wire
+ * that encrypts, the read alone: its bytes are encrypted when it is done. */
 static enum rh_tx_status read_chunk(const struct rh_body_env *env, struct rh_tx *t,
 				    struct rh_wire *w, uint32_t buf)
 {
@@ -120,7 +190,8 @@ static enum rh_tx_status read_chunk(const struct rh_body_env *env, struct rh_tx 
 	 * (measured: 15 KiB chunks took about twice the CPU of 16 KiB ones) */
 	size_t chunk = (env->bufs->size & ~(size_t)(PAGE - 1)) - (t->off & (PAGE - 1));
 	uint32_t len = t->left < chunk ? t->left : chunk;
-	struct io_uring_sqe *sqe = rh_sq_get(env->uring, 2);
+	bool linked = !rh_wire_encrypts(w);
+	struct io_uring_sqe *sqe = rh_sq_get(env->uring, linked ? 2 : 1);
 	char *dst = rh_buf(env->bufs, buf);
 
 	t->buf = buf;
@@ -130,12 +201,14 @@ static enum rh_tx_status read_chunk(const struct rh_body_env *env, struct rh_tx 
 		io_uring_prep_read_fixed(sqe, t->file->fd, dst, len, t->off, 0);
 	else
 		io_uring_prep_read(sqe, t->file->fd, dst, len, t->off);
-	sqe->flags |= IOSQE_IO_LINK;
 	rh_wire_track(w, sqe, RH_OP_READ);
 	t->buf_len = len;
 	t->buf_sent = 0;
 	t->off += len;
 	t->left -= len;
+	if (!linked)
+		return RH_TX_BUSY;
+	sqe->flags |= IOSQE_IO_LINK;
 	return send_pending(env, t, w, io_uring_get_sqe(env->uring));
 }
 
@@ -205,27 +278,17 @@ enum rh_tx_status rh_tx_resume(const struct rh_body_env *env, struct rh_tx *t, s
 enum rh_tx_status rh_tx_sent(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
 			     int res)
 {
-	uint32_t n = res, head = t->head_len - t->head_sent;
-
 	/* io_uring hands a full socket back as -EAGAIN in some states (a
 	 * client that has half-closed): wait for room on the ring */
 	if (res == -EAGAIN)
 		return wait_writable(env, w);
 	if (res <= 0)
 		return RH_TX_CLOSED;
-	t->bytes_sent += n;
-	if (n < head) {
-		t->head_sent += n;
+	advance(t, res);
+	if (t->head_sent < t->head_len)
 		return send_pending(env, t, w, NULL);
-	}
-	t->head_sent = t->head_len;
-	n -= head;
-	if (t->mode == RH_TX_MEMORY) {
-		t->mem += n;
-		t->left -= n;
+	if (t->mode == RH_TX_MEMORY)
 		return t->left ? send_pending(env, t, w, NULL) : RH_TX_DONE;
-	}
-	t->buf_sent += n;
 	if (t->buf >= 0 && t->buf_sent < t->buf_len)
 		return send_pending(env, t, w, NULL);
 	if (t->buf >= 0) { /* the chunk is out: its buffer goes back before the next is taken */
@@ -235,10 +298,13 @@ enum rh_tx_status rh_tx_sent(const struct rh_body_env *env, struct rh_tx *t, str
 	return push_file(env, t, w);
 }
 
-enum rh_tx_status rh_tx_read(struct rh_tx *t, int res)
+enum rh_tx_status rh_tx_read(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
+			     int res)
 {
-	/* success: the linked send carries the bytes on */
-	return res == (int)t->buf_len ? RH_TX_BUSY : RH_TX_SHORT_FILE;
+	if (res != (int)t->buf_len)
+		return RH_TX_SHORT_FILE;
+	/* the linked send carries the bytes on, or they are encrypted now */
+	return rh_wire_encrypts(w) ? write_pending(env, t, w) : RH_TX_BUSY;
 }
 
 enum rh_tx_status rh_tx_writable(const struct rh_body_env *env, struct rh_tx *t,

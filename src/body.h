@@ -10,7 +10,8 @@
  *    cached are read through the ring (READ into a pooled buffer, linked to
  *    its SENDMSG) and arrive without any thread waiting for them. Files
  *    below splice_threshold always take the read path, which measured
- *    cheaper for them;
+ *    cheaper for them; so does every file on a wire that encrypts (TLS
+ *    in user space), where each chunk is read, then encrypted and written;
  *  - multipart/byteranges: file ranges, each led by a part head made when
  *    its turn comes, then the tail.
  * Body code sees the wire, never the connection; the functions say what
@@ -95,7 +96,8 @@ enum rh_tx_status rh_tx_resume(const struct rh_body_env *env, struct rh_tx *t, s
 			       uint32_t buf);
 enum rh_tx_status rh_tx_sent(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
 			     int res);
-enum rh_tx_status rh_tx_read(struct rh_tx *t, int res);
+enum rh_tx_status rh_tx_read(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
+			     int res);
 enum rh_tx_status rh_tx_writable(const struct rh_body_env *env, struct rh_tx *t,
 				 struct rh_wire *w, int res);
 /* The body is over: gives back what it holds. */

@@ -27,8 +27,11 @@ void rh_conf_key_doc(const struct rh_conf_key *k, char *buf, size_t len)
 		snprintf(bounds, sizeof bounds, ", %lld to %lld", k->min, k->max);
 		snprintf(def, sizeof def, "%lld", k->def);
 		break;
-	case RH_CONF_STRING:
-		snprintf(def, sizeof def, "\\(dq%s\\(dq", k->def_str);
+	case RH_CONF_STRING: /* a long default is described instead */
+		if (k->doc_default)
+			snprintf(def, sizeof def, "%s", k->doc_default);
+		else
+			snprintf(def, sizeof def, "\\(dq%s\\(dq", k->def_str);
 		break;
 	default:
 		snprintf(def, sizeof def, "%s", k->doc_default);

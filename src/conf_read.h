@@ -54,7 +54,8 @@ struct rh_conf_key {
 	const char *def_str; /* the default of a STRING */
 	bool reload;         /* a reload (SIGHUP) applies it; else a restart */
 	/* ringhttpd.conf(5): "integer seconds", "list of strings", ...; and
-	 * for the types without a generic default, the default as written */
+	 * for the types without a generic default (and a string whose default
+	 * is too long to show), the default as written */
 	const char *doc_type;
 	const char *doc_default;
 };

@@ -15,6 +15,7 @@
 #include "listen.h"
 #include "log.h"
 #include "site_conf.h"
+#include "tls_context.h"
 
 #define NONE RH_CONF_NONE
 #define IN_CONFIG(field) .config_off = offsetof(struct rh_config, field), .site_off = NONE, \
@@ -32,7 +33,8 @@ static bool is_power_of_two(unsigned v)
 }
 
 static rh_conf_parse_fn parse_ring_entries, parse_buffer_count, parse_listen, parse_root,
-	parse_access_log, parse_log_level, parse_types;
+	parse_access_log, parse_log_level, parse_types, parse_tls_protocols, parse_tls_ciphers,
+	parse_ktls;
 
 /* Every key of the file: the loaders (here for the server, site_conf.c
  * for sites), -t, the restart check of a reload and ringhttpd.conf(5)
@@ -104,6 +106,10 @@ const struct rh_conf_key rh_conf_keys[] = {
 	  .count_off = offsetof(struct rh_config, n_listen) - offsetof(struct rh_config, listen),
 	  .doc_type = "list of strings",
 	  .doc_default = "[ \\(dq0.0.0.0:80\\(dq, \\(dq[::]:80\\(dq ]" },
+	{ "tls_listen", RH_CONF_STRINGS, parse_listen, IN_CONFIG(tls_listen),
+	  .count_off = offsetof(struct rh_config, n_tls_listen) -
+		       offsetof(struct rh_config, tls_listen),
+	  .doc_type = "list of strings", .doc_default = "[ ]" },
 	{ "user", RH_CONF_STRING, rh_conf_string, IN_CONFIG(user), .def_str = "www-data",
 	  .doc_type = "string" },
 	{ "keepalive_timeout", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(keepalive_timeout), .min = 1,
@@ -121,6 +127,28 @@ const struct rh_conf_key rh_conf_keys[] = {
 	{ "max_connections_per_ip_v6_prefix", RH_CONF_UINT, rh_conf_uint,
 	  IN_CONFIG(max_connections_per_ip_v6_prefix), .min = 1, .max = 128, .def = 64,
 	  .doc_type = "integer" },
+	/* TLS (per site: tls_certificate, tls_key, https_redirect, hsts) */
+	{ "tls_certificate", RH_CONF_OTHER, rh_site_parse_tls_files, IN_SITE(tls_certificate),
+	  .reload = true, .doc_type = "string or list of strings", .doc_default = "[ ]" },
+	{ "tls_key", RH_CONF_OTHER, rh_site_parse_tls_files, IN_SITE(tls_key), .reload = true,
+	  .doc_type = "string or list of strings", .doc_default = "[ ]" },
+	{ "https_redirect", RH_CONF_BOOL, rh_conf_bool, IN_SITE(https_redirect), .reload = true,
+	  .doc_type = "boolean" },
+	{ "hsts", RH_CONF_STRING, rh_site_parse_hsts, IN_SITE(hsts), .def_str = "",
+	  .reload = true, .doc_type = "string" },
+	{ "tls_protocols", RH_CONF_OTHER, parse_tls_protocols, IN_CONFIG(tls_protocols),
+	  .reload = true, .doc_type = "list of strings",
+	  .doc_default = "[ \\(dqTLSv1.2\\(dq, \\(dqTLSv1.3\\(dq ]" },
+	{ "tls_ciphers", RH_CONF_STRING, parse_tls_ciphers, IN_CONFIG(tls_ciphers),
+	  .def_str = RH_TLS_DEFAULT_CIPHERS, .reload = true, .doc_type = "string",
+	  .doc_default = "ECDHE with AES-GCM or ChaCha20-Poly1305, below" },
+	{ "tls_ciphersuites", RH_CONF_STRING, parse_tls_ciphers, IN_CONFIG(tls_ciphersuites),
+	  .def_str = RH_TLS_DEFAULT_CIPHERSUITES, .reload = true, .doc_type = "string",
+	  .doc_default = "AES-GCM and ChaCha20-Poly1305, below" },
+	{ "tls_session_tickets", RH_CONF_BOOL, rh_conf_bool, IN_CONFIG(tls_session_tickets),
+	  .def = true, .reload = true, .doc_type = "boolean" },
+	{ "ktls", RH_CONF_OTHER, parse_ktls, IN_CONFIG(ktls), .reload = true,
+	  .doc_type = "string", .doc_default = "\\(dqauto\\(dq" },
 	/* Logging */
 	{ "access_log", RH_CONF_STRING, parse_access_log, IN_CONFIG(access_log), .def_str = "off",
 	  .reload = true, .doc_type = "string" },
@@ -234,6 +262,57 @@ static bool parse_types(const struct rh_conf_err *e, const config_setting_t *s,
 	return true;
 }
 
+static bool parse_tls_protocols(const struct rh_conf_err *e, const config_setting_t *s,
+				const struct rh_conf_key *k, void *dst)
+{
+	unsigned *set = dst;
+	int n;
+
+	(void)k;
+	if (!rh_conf_strings_of(e, s, false, &n))
+		return false;
+	*set = 0;
+	for (int i = 0; i < n; i++) {
+		const char *v = rh_conf_string_at(s, i);
+
+		if (!strcmp(v, "TLSv1.2"))
+			*set |= RH_TLS_V1_2;
+		else if (!strcmp(v, "TLSv1.3"))
+			*set |= RH_TLS_V1_3;
+		else
+			return rh_conf_fail(e, s, "\"%s\" is not \"TLSv1.2\" or \"TLSv1.3\" (older "
+					    "versions are not offered)", v);
+	}
+	return *set || rh_conf_fail(e, s, "needs at least one of \"TLSv1.2\" and \"TLSv1.3\"");
+}
+
+static bool parse_tls_ciphers(const struct rh_conf_err *e, const config_setting_t *s,
+			      const struct rh_conf_key *k, void *dst)
+{
+	bool v13 = !strcmp(k->name, "tls_ciphersuites");
+	char why[200];
+
+	if (!rh_conf_string(e, s, k, dst))
+		return false;
+	return rh_tls_check_ciphers(*(char **)dst, v13, why, sizeof why) ||
+	       rh_conf_fail(e, s, "%s", why);
+}
+
+static bool parse_ktls(const struct rh_conf_err *e, const config_setting_t *s,
+		       const struct rh_conf_key *k, void *dst)
+{
+	const char *v;
+
+	(void)k;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return rh_conf_fail(e, s, "expected a string");
+	v = config_setting_get_string(s);
+	if (strcmp(v, "auto") && strcmp(v, "off"))
+		return rh_conf_fail(e, s, "\"%s\" is not \"auto\" or \"off\"", v);
+	*(bool *)dst = !strcmp(v, "auto");
+	return true;
+}
+
 /* One top-level key of the file: a server-wide one is read into CFG, one
  * of the default site is left to rh_sites_conf_parse. */
 static bool load_setting(const struct rh_conf_err *e, const config_setting_t *s,
@@ -271,6 +350,8 @@ static struct rh_config *config_defaults(void)
 	cfg->listen[0] = strdup(listen[0]);
 	cfg->listen[1] = strdup(listen[1]);
 	cfg->log_level = RH_LOG_INFO;
+	cfg->tls_protocols = RH_TLS_V1_2 | RH_TLS_V1_3;
+	cfg->ktls = true;
 	return cfg;
 }
 
@@ -361,8 +442,9 @@ static bool check_keys(const struct rh_conf_err *e, const config_t *lc, const st
 	char where[256];
 	struct stat st;
 
-	if (cfg->n_listen == 0)
-		return rh_conf_fail(e, config_lookup(lc, "listen"), "needs at least one address");
+	if (cfg->n_listen + cfg->n_tls_listen == 0)
+		return rh_conf_fail(e, config_lookup(lc, "listen"),
+				    "needs at least one address (here or in tls_listen)");
 	if (cfg->file_cache_size && cfg->file_cache_max_file > cfg->file_cache_size) {
 		s = config_lookup(lc, "file_cache_max_file");
 		return rh_conf_fail(e, s ? s : config_lookup(lc, "file_cache_size"),
@@ -463,6 +545,9 @@ void rh_config_free(struct rh_config *cfg)
 	free(cfg->path);
 	free(cfg->document_root);
 	rh_conf_free_strings(cfg->listen, cfg->n_listen);
+	rh_conf_free_strings(cfg->tls_listen, cfg->n_tls_listen);
+	free(cfg->tls_ciphers);
+	free(cfg->tls_ciphersuites);
 	free(cfg->user);
 	free(cfg->access_log);
 	for (size_t i = 0; i < cfg->n_types; i++) {

@@ -18,6 +18,10 @@ struct rh_type_override {
 
 struct rh_sites_conf; /* site_conf.h */
 
+/* tls_protocols */
+#define RH_TLS_V1_2 1u
+#define RH_TLS_V1_3 2u
+
 /* Keys whose value a later check may find wrong: where each came from. */
 enum rh_config_key {
 	RH_KEY_DOCUMENT_ROOT,
@@ -47,6 +51,13 @@ struct rh_config {
 	char *document_root; /* absolute: a relative --root is taken from the working directory */
 	char **listen;
 	size_t n_listen;
+	char **tls_listen; /* addresses that speak TLS */
+	size_t n_tls_listen;
+	unsigned tls_protocols; /* RH_TLS_V1_2 | RH_TLS_V1_3 */
+	char *tls_ciphers;	/* TLS 1.2, OpenSSL's cipher list syntax */
+	char *tls_ciphersuites; /* TLS 1.3 */
+	bool tls_session_tickets;
+	bool ktls; /* "auto": offload sending to the kernel where it can */
 	char *user;
 	unsigned keepalive_timeout;
 	unsigned header_timeout;

@@ -40,9 +40,12 @@ int rh_conns_init(struct rh_conn_slab *s, uint32_t cap)
 
 void rh_conns_destroy(struct rh_conn_slab *s)
 {
-	for (uint32_t i = 0; i < s->hw; i++)
-		if (s->slots[i].phase != RH_CONN_FREE)
-			close(s->slots[i].w.fd);
+	for (uint32_t i = 0; i < s->hw; i++) {
+		if (s->slots[i].phase == RH_CONN_FREE)
+			continue;
+		rh_tls_free(s->slots[i].w.tls);
+		close(s->slots[i].w.fd);
+	}
 	if (s->slots)
 		munmap(s->slots, s->bytes);
 	s->slots = NULL;
@@ -66,6 +69,9 @@ static struct rh_exchange_env exchange_env(struct rh_ring *r, struct rh_conn *c)
 		.wake = rh_mailbox_post, .wake_ctx = &r->mailbox,
 		.token = rh_wire_ud(&c->w, RH_OP_LISTING),
 		.metrics = rh_ring_metrics_text, .metrics_ctx = r,
+		.tls = c->w.tls != NULL,
+		.server_name = c->w.tls ? rh_tls_server_name(c->w.tls) : NULL,
+		.https_port = r->srv->listeners.tls_port,
 	};
 }
 
@@ -242,9 +248,11 @@ void rh_conns_second(struct rh_ring *r)
 	s->refusal_len = rh_exchange_refusal(s->refusal[r->wall & 1], sizeof s->refusal[0], r->date);
 }
 
-void rh_conn_refuse(struct rh_ring *r, int fd)
+void rh_conn_refuse(struct rh_ring *r, int fd, bool tls)
 {
-	struct io_uring_sqe *sqe = rh_sq_get(&r->uring, 2);
+	/* a TLS client would take the 503 for a broken handshake: it is
+	 * only closed */
+	struct io_uring_sqe *sqe = tls ? NULL : rh_sq_get(&r->uring, 2);
 
 	if (!sqe) {
 		close(fd);
@@ -260,10 +268,11 @@ void rh_conn_refuse(struct rh_ring *r, int fd)
 	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));
 }
 
-void rh_conn_accepted(struct rh_ring *r, int fd)
+void rh_conn_accepted(struct rh_ring *r, int fd, bool tls)
 {
 	struct rh_conn_slab *s = &r->conns;
 	struct rh_peer peer;
+	struct rh_tls *engine = NULL;
 	struct rh_conn *c;
 	uint32_t idx, gen;
 
@@ -276,7 +285,18 @@ void rh_conn_accepted(struct rh_ring *r, int fd)
 			rh_warn("%s has %u connections open, the most allowed (max_connections_per_ip); "
 				"answering 503", addr, r->srv->per_ip.per_ip);
 		}
-		rh_conn_refuse(r, fd);
+		rh_conn_refuse(r, fd, tls);
+		return;
+	}
+	if (tls && !(engine = r->site->tls ? rh_tls_new(r->site, fd) : NULL)) {
+		if (rh_ring_may_warn(r))
+			rh_warn(r->site->tls ? "ring %u: out of memory for a TLS connection; closed"
+					     : "ring %u: a TLS connection, and no site has a certificate "
+					       "(tls_certificate); closed",
+				r->id);
+		rh_peer_limit_put(&r->srv->per_ip, &peer);
+		uncount(r);
+		close(fd);
 		return;
 	}
 
@@ -290,7 +310,7 @@ void rh_conn_accepted(struct rh_ring *r, int fd)
 	c = &s->slots[idx];
 	gen = c->w.gen;
 	memset(c, 0, sizeof *c);
-	c->w = (struct rh_wire){ .fd = fd, .idx = idx, .gen = gen };
+	c->w = (struct rh_wire){ .fd = fd, .idx = idx, .gen = gen, .tls = engine };
 	c->phase = RH_CONN_READING;
 	c->fresh = true;
 	c->deadline = r->now + cfg(r)->header_timeout;
@@ -305,6 +325,7 @@ void rh_conn_accepted(struct rh_ring *r, int fd)
 static void start_lingering(struct rh_ring *r, struct rh_conn *c)
 {
 	put_in(r, c);
+	rh_wire_close_notify(&c->w);
 	rh_wire_shutdown_send(&c->w);
 	c->phase = RH_CONN_LINGERING;
 	c->deadline = r->now + LINGER_SECONDS;
@@ -318,10 +339,12 @@ static void finish_response(struct rh_ring *r, struct rh_conn *c)
 	end_exchange(r, c);
 	if (!c->keep_alive) {
 		if (c->linger || c->leftover || c->in || rh_request_in_body(&c->framing) ||
-		    rh_wire_unsettled(&c->w))
+		    rh_wire_unsettled(&c->w)) {
 			start_lingering(r, c);
-		else
+		} else {
+			rh_wire_close_notify(&c->w);
 			conn_release(r, c);
+		}
 		return;
 	}
 	c->phase = RH_CONN_READING;
@@ -405,11 +428,13 @@ static size_t take_body(struct rh_ring *r, struct rh_conn *c, const char *data, 
 /* "100 Continue" before the body is read: written at once, since the
  * socket has just delivered a head and so has room; if it cannot be, the
  * client sends its body after its own short wait (RFC 9110 10.1.1). */
-static void invite_body(struct rh_conn *c)
+static bool invite_body(struct rh_conn *c)
 {
 	static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
 
-	rh_wire_send_now(&c->w, line, sizeof line - 1, false);
+	/* a record TLS could not write whole stays due: the connection ends */
+	return rh_wire_send_now(&c->w, line, sizeof line - 1, false) == sizeof line - 1 ||
+	       !rh_wire_encrypts(&c->w);
 }
 
 /* The request's path is not in the dentry cache: the request waits while
@@ -523,8 +548,10 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 		start_response(r, c);
 		return len;
 	}
-	if (req.expect_continue)
-		invite_body(c);
+	if (req.expect_continue && !invite_body(c)) {
+		conn_abort(r, c);
+		return len;
+	}
 	c->phase = RH_CONN_READING_BODY;
 	return n + take_body(r, c, data + n, len - n);
 }
@@ -559,32 +586,12 @@ static void conn_process(struct rh_ring *r, struct rh_conn *c)
 		arm_recv(r, c, r->bufs.size);
 }
 
-static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flags)
+/* Takes received request bytes at DATA (held until it returns): the body
+ * being dropped, or a request; what is left begins the next request. */
+static void take_received(struct rh_ring *r, struct rh_conn *c, const char *data, size_t len)
 {
-	uint32_t bid = flags >> IORING_CQE_BUFFER_SHIFT;
-	size_t len = res;
 	bool incomplete = false;
-	const char *data;
 
-	if (flags & IORING_CQE_F_BUFFER)
-		rh_bufpool_received(&r->bufs);
-	if (res == -ENOBUFS && c->phase != RH_CONN_CLOSING) {
-		/* every receive buffer is in use: wait for one to come back */
-		wait_for(r, c, RH_WAIT_RECV);
-		return;
-	}
-	if (res <= 0 || c->phase == RH_CONN_CLOSING) {
-		if (flags & IORING_CQE_F_BUFFER)
-			rh_bufpool_release(&r->bufs, bid);
-		conn_abort(r, c);
-		return;
-	}
-	if (c->phase == RH_CONN_LINGERING) {
-		rh_bufpool_release(&r->bufs, bid);
-		arm_recv(r, c, r->bufs.size);
-		return;
-	}
-	data = rh_buf(&r->bufs, bid);
 	if (c->phase == RH_CONN_READING_BODY) {
 		size_t used = take_body(r, c, data, len);
 		data += used;
@@ -602,17 +609,111 @@ static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flag
 	/* what is left begins the next request, unless the connection is ending */
 	if (len && (c->phase == RH_CONN_READING || c->phase == RH_CONN_RESPONDING) &&
 	    !stash(r, c, data, len)) {
-		rh_bufpool_release(&r->bufs, bid);
 		conn_abort(r, c);
 		return;
 	}
-	rh_bufpool_release(&r->bufs, bid);
 	if (incomplete) /* parsed once already: read on */
 		read_more(r, c);
 	else if (c->phase == RH_CONN_READING)
 		conn_process(r, c);
 	else if (c->phase == RH_CONN_READING_BODY)
 		arm_recv(r, c, r->bufs.size);
+}
+
+/* A plain HTTP request on a TLS port: a 400 that says so, in plain text,
+ * then the close. */
+static void answer_plain_http(struct rh_ring *r, struct rh_conn *c)
+{
+	char answer[1024];
+	size_t n = rh_exchange_plain_on_tls(answer, sizeof answer, r->date);
+
+	rh_wire_send_raw(&c->w, answer, n);
+	c->keep_alive = false;
+	start_lingering(r, c);
+}
+
+static void count(atomic_uint_fast64_t *counter)
+{
+	atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+}
+
+/* A handshake that has just ended, well or not: counted, and said at debug. */
+static void handshake_ended(struct rh_ring *r, struct rh_conn *c, bool ok)
+{
+	struct rh_tls *t = c->w.tls;
+	char peer[RH_PEER_STR], how[128];
+
+	if (rh_tls_not_tls(t))
+		count(&r->stats.tls_not_tls);
+	if (!ok) {
+		count(&r->stats.tls_failures);
+		return;
+	}
+	count(&r->stats.tls_handshakes);
+	if (rh_tls_kernel_sends(t))
+		count(&r->stats.ktls_connections);
+	if (rh_log_enabled(RH_LOG_DEBUG)) {
+		rh_peer_format(&c->peer, peer);
+		rh_tls_describe(t, how, sizeof how);
+		rh_debug("%s: TLS %s; sending %s", peer, how,
+			 rh_tls_kernel_sends(t) ? "by the kernel (kTLS), files by sendfile"
+						: "encrypted in user space, files read then encrypted");
+	}
+}
+
+/* TLS: the ciphertext DATA[0..LEN) in, the plain bytes it holds taken. */
+static void take_ciphertext(struct rh_ring *r, struct rh_conn *c, const char *data, size_t len)
+{
+	bool was = rh_tls_established(c->w.tls);
+	char *plain;
+	size_t n;
+	enum rh_tls_in st = rh_tls_feed(c->w.tls, data, len, &plain, &n);
+
+	if (!was && (st != RH_TLS_DATA || rh_tls_established(c->w.tls)))
+		handshake_ended(r, c, st == RH_TLS_DATA);
+	switch (st) {
+	case RH_TLS_PLAIN_HTTP:
+		answer_plain_http(r, c);
+		return;
+	case RH_TLS_FAILED:
+	case RH_TLS_CLOSED:
+		conn_abort(r, c);
+		return;
+	case RH_TLS_DATA:
+		break;
+	}
+	if (n)
+		take_received(r, c, plain, n);
+	else if (c->in) /* the rest of a head, or of a record */
+		read_more(r, c);
+	else /* a handshake keeps the deadline of its accept */
+		arm_recv(r, c, r->bufs.size);
+}
+
+static void on_recv(struct rh_ring *r, struct rh_conn *c, int res, unsigned flags)
+{
+	uint32_t bid = flags >> IORING_CQE_BUFFER_SHIFT;
+
+	if (flags & IORING_CQE_F_BUFFER)
+		rh_bufpool_received(&r->bufs);
+	if (res == -ENOBUFS && c->phase != RH_CONN_CLOSING) {
+		/* every receive buffer is in use: wait for one to come back */
+		wait_for(r, c, RH_WAIT_RECV);
+		return;
+	}
+	if (res <= 0 || c->phase == RH_CONN_CLOSING) {
+		if (flags & IORING_CQE_F_BUFFER)
+			rh_bufpool_release(&r->bufs, bid);
+		conn_abort(r, c);
+		return;
+	}
+	if (c->phase == RH_CONN_LINGERING)
+		arm_recv(r, c, r->bufs.size);
+	else if (c->w.tls)
+		take_ciphertext(r, c, rh_buf(&r->bufs, bid), res);
+	else
+		take_received(r, c, rh_buf(&r->bufs, bid), res);
+	rh_bufpool_release(&r->bufs, bid);
 }
 
 static void on_send(struct rh_ring *r, struct rh_conn *c, int res)
@@ -627,8 +728,12 @@ static void on_send(struct rh_ring *r, struct rh_conn *c, int res)
 
 static void on_read(struct rh_ring *r, struct rh_conn *c, int res)
 {
-	if (c->phase != RH_CONN_CLOSING)
-		after_tx(r, c, rh_tx_read(&c->x->f.tx, res), res, c->x->f.tx.bytes_sent);
+	uint64_t before;
+
+	if (c->phase == RH_CONN_CLOSING)
+		return;
+	before = c->x->f.tx.bytes_sent;
+	after_tx(r, c, rh_tx_read(&r->body, &c->x->f.tx, &c->w, res), res, before);
 }
 
 static void on_poll(struct rh_ring *r, struct rh_conn *c, int res)

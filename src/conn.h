@@ -1,7 +1,8 @@
 /* A client connection: its slot, its lifecycle from the first request
  * byte to the close, the wire it owns, the dispatch of its completions
  * and its timeouts; and, for now its only protocol, HTTP/1 framing: one
- * exchange at a time. Connections live in a per-ring slab of small slots;
+ * exchange at a time. Over TLS the wire's engine decrypts what arrives and
+ * the framing reads the plain bytes. Connections live in a per-ring slab of small slots;
  * what a response needs while it is in flight lives in the exchange
  * record taken for it. */
 #ifndef RH_CONN_H
@@ -98,9 +99,9 @@ int rh_conns_init(struct rh_conn_slab *s, uint32_t cap);
 void rh_conns_destroy(struct rh_conn_slab *s);
 /* A new connection, already counted in the ring's and the server's totals.
  * Over max_connections_per_ip it is refused. */
-void rh_conn_accepted(struct rh_ring *r, int fd);
-/* The 503 of a connection over a limit, then its close. */
-void rh_conn_refuse(struct rh_ring *r, int fd);
+void rh_conn_accepted(struct rh_ring *r, int fd, bool tls);
+/* The 503 of a connection over a limit, then its close (TLS: the close). */
+void rh_conn_refuse(struct rh_ring *r, int fd, bool tls);
 /* A new second of the ring's clock: the refusal's Date follows it. */
 void rh_conns_second(struct rh_ring *r);
 void rh_conn_complete(struct rh_ring *r, const struct io_uring_cqe *cqe);

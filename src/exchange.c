@@ -224,6 +224,7 @@ enum rh_exchange_next rh_exchange_plan(const struct rh_exchange_env *env, struct
 		.may_block = env->may_block, .listings = env->listings,
 		.listing_since = env->listing_since, .wake = env->wake, .wake_ctx = env->wake_ctx,
 		.token = env->token, .metrics = env->metrics, .ctx = env->metrics_ctx,
+		.tls = env->tls, .server_name = env->server_name, .https_port = env->https_port,
 	};
 	struct rh_plan *plan = env->plan;
 
@@ -249,12 +250,28 @@ enum rh_exchange_next rh_exchange_plan(const struct rh_exchange_env *env, struct
 
 void rh_exchange_refuse_body(const struct rh_exchange_env *env, struct rh_exchange *x, int status)
 {
-	struct rh_handler_env henv = { .site = env->site, .date = env->date };
+	struct rh_handler_env henv = { .site = env->site, .date = env->date, .tls = env->tls };
 	struct rh_plan *plan = env->plan;
 
 	release(env, x);
 	rh_handle(&henv, NULL, status, false, 0, plan);
 	prepare(env, x, plan);
+}
+
+size_t rh_exchange_plain_on_tls(char *buf, size_t cap, const char *date)
+{
+	static const char body[] =
+		"<!DOCTYPE html>\n<html><head><title>400 Bad Request</title></head><body>"
+		"<h1>400 Bad Request</h1><p>The plain HTTP request was sent to an HTTPS port.</p>"
+		"<hr>ringhttpd</body></html>\n";
+	struct rh_resp resp = { .status = 400, .date = date, .content_type = "text/html",
+				.content_length = sizeof body - 1 };
+	size_t n = rh_resp_head(buf, cap, &resp);
+
+	if (!n || n + sizeof body - 1 > cap)
+		return 0;
+	memcpy(buf + n, body, sizeof body - 1);
+	return n + sizeof body - 1;
 }
 
 size_t rh_exchange_refusal(char *buf, size_t cap, const char *date)

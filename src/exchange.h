@@ -47,6 +47,10 @@ struct rh_exchange_env {
 	/* the status endpoint's text (see handler.h) */
 	char *(*metrics)(void *ctx, size_t *len);
 	void *metrics_ctx;
+	/* the connection (see handler.h) */
+	bool tls;
+	const char *server_name;
+	unsigned https_port;
 };
 
 /* The record of one exchange in flight: its body's transport state, the
@@ -99,6 +103,9 @@ void rh_exchange_end(const struct rh_exchange_env *env, struct rh_exchange *x);
 /* Drops a planned exchange that waits to be planned again: no log, no counts. */
 void rh_exchange_drop(const struct rh_exchange_env *env, struct rh_exchange *x);
 
+/* The 400 for a plain HTTP request on a TLS port, saying so: its length
+ * in BUF (0: CAP is short). */
+size_t rh_exchange_plain_on_tls(char *buf, size_t cap, const char *date);
 /* The 503 for a connection over max_connections: its length in BUF. */
 size_t rh_exchange_refusal(char *buf, size_t cap, const char *date);
 

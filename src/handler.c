@@ -335,6 +335,41 @@ static void plan_site_redirect(const struct job *j, const struct rh_redirect *rd
 	plan->resp.location = (struct rh_str){ plan->location, n };
 }
 
+/* https_redirect: the same URL with https (RFC 9110 15.4.2 and 15.4.9:
+ * 308 keeps the method, so 301 is for GET and HEAD alone). */
+static void plan_https_redirect(const struct job *j)
+{
+	const struct rh_request *req = j->req;
+	struct rh_plan *plan = j->plan;
+	size_t cap = sizeof plan->location, n;
+	char port[12] = "";
+
+	if (j->env->https_port && j->env->https_port != 443)
+		snprintf(port, sizeof port, ":%u", j->env->https_port);
+	n = snprintf(plan->location, cap, "https://%.*s%s", (int)req->host.len, req->host.p, port);
+	if (n < cap)
+		n += rh_path_encode(j->path, j->len, plan->location + n, cap - n);
+	if (n < cap && req->has_query)
+		n += snprintf(plan->location + n, cap - n, "?%.*s", (int)req->query.len, req->query.p);
+	if (n >= cap) {
+		plan_error(plan, 414);
+		return;
+	}
+	plan->resp.status =
+		req->method == RH_METHOD_GET || req->method == RH_METHOD_HEAD ? 301 : 308;
+	plan->resp.location = (struct rh_str){ plan->location, n };
+}
+
+/* Whether a plain request goes to https: not for the ACME http-01
+ * challenge, which must be answered where it is asked (RFC 8555 8.3). */
+static bool goes_to_https(const struct job *j)
+{
+	static const char acme[] = "/.well-known/acme-challenge/";
+
+	return !j->env->tls && j->sc->https_redirect && j->req->host.len &&
+	       strncmp(j->path, acme, sizeof acme - 1);
+}
+
 /* The status endpoint: Prometheus text for the allowed peers, 404 for the
  * others. */
 static void plan_metrics(const struct job *j)
@@ -480,6 +515,10 @@ static void plan_request(struct job *j, char *path)
 	}
 	j->path = plan->path = path;
 	j->len = plan->path_len = plen;
+	if (goes_to_https(j)) {
+		plan_https_redirect(j);
+		return;
+	}
 	if (req->method == RH_METHOD_OTHER) {
 		plan_error(plan, 405);
 		return;
@@ -505,6 +544,20 @@ static void plan_request(struct job *j, char *path)
 	plan_path(j);
 }
 
+/* Over TLS, a Host whose site shows another certificate than the one SNI
+ * chose: the client may not have checked that certificate for this host
+ * (RFC 9110 15.5.20). */
+static bool misdirected(const struct rh_handler_env *env, const struct rh_site_conf *sc)
+{
+	const struct rh_sites_conf *sites = env->site->cfg->sites;
+	const struct rh_site_conf *by_sni;
+
+	if (!env->tls || !env->server_name)
+		return false;
+	by_sni = rh_sites_select(sites, env->server_name, strlen(env->server_name));
+	return by_sni != sc && by_sni->tls_id != sc->tls_id;
+}
+
 void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, int parse_status,
 	       bool keep_alive, unsigned max_ranges, struct rh_plan *plan)
 {
@@ -525,6 +578,9 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 	plan->path_len = 0;
 	plan->resp.date = env->date;
 	plan->resp.keep_alive = keep_alive;
+	/* over TLS every answer carries the site's HSTS (RFC 6797 8.1) */
+	if (env->tls && sites->site[0].hsts[0])
+		plan->resp.hsts = sites->site[0].hsts;
 	if (parse_status) {
 		plan->close = true;
 		plan->resp.keep_alive = false;
@@ -535,6 +591,11 @@ void rh_handle(const struct rh_handler_env *env, const struct rh_request *req, i
 	j.sc = rh_sites_select(sites, req->host.p, req->host.len);
 	j.idx = j.sc - sites->site;
 	plan->sc = j.sc;
+	plan->resp.hsts = env->tls && j.sc->hsts[0] ? j.sc->hsts : NULL;
+	if (misdirected(env, j.sc)) {
+		plan_error(plan, 421);
+		return;
+	}
 	plan_request(&j, path);
 	if (plan->cold || plan->listing_wait)
 		return;

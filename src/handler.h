@@ -4,8 +4,9 @@
  * never wait for the disk unless allowed) and asking the listing cache for
  * a page, so C unit tests check it without sockets.
  *
- * In order: the site by Host; the method; the normalized path; the status
- * endpoint; the site's redirects; its dotfile rule; the file (or its
+ * In order: the site by Host (over TLS, 421 when SNI chose a site with
+ * another certificate); the normalized path; on plain HTTP the site's
+ * https_redirect; the method; the status endpoint; the site's redirects; its dotfile rule; the file (or its
  * precompressed sidecar, or the directory's index or listing, or the
  * fallback), with preconditions and ranges; for an error, the site's error
  * page; and the site's header rules on what comes out. */
@@ -50,6 +51,12 @@ struct rh_handler_env {
 	 * its length; NULL when out of memory. */
 	char *(*metrics)(void *ctx, size_t *len);
 	void *ctx;
+	/* the connection: over TLS (then hsts applies), with the name the
+	 * client gave by SNI or NULL; HTTPS_PORT: where https_redirect sends
+	 * plain requests (443 is left out of the URL) */
+	bool tls;
+	const char *server_name;
+	unsigned https_port;
 };
 
 struct rh_plan {

@@ -26,6 +26,7 @@ const char *rh_status_reason(int status)
 	case 414: return "URI Too Long";
 	case 416: return "Range Not Satisfiable";
 	case 417: return "Expectation Failed";
+	case 421: return "Misdirected Request";
 	case 431: return "Request Header Fields Too Large";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";
@@ -116,6 +117,8 @@ size_t rh_resp_head(char *buf, size_t cap, const struct rh_resp *r)
 		putf(&o, "Content-Encoding: %s\r\n", r->content_encoding);
 	if (r->vary)
 		putf(&o, "Vary: %s\r\n", r->vary);
+	if (r->hsts)
+		putf(&o, "Strict-Transport-Security: %s\r\n", r->hsts);
 	for (size_t i = 0; i < r->n_extra; i++) {
 		put(&o, r->extra[i].h->line, r->extra[i].h->line_len);
 		puts_(&o, "\r\n");

@@ -30,6 +30,7 @@ struct rh_resp {
 	unsigned retry_after;	/* 503: Retry-After in seconds, when nonzero */
 	const char *content_encoding; /* a precompressed sidecar's coding, or NULL */
 	const char *vary;	/* "Accept-Encoding", "Accept", or NULL */
+	const char *hsts;	/* Strict-Transport-Security, or NULL */
 	const struct rh_header_out *extra; /* the site's header rules that apply */
 	size_t n_extra;
 };

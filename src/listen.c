@@ -84,6 +84,21 @@ static void set_nodelay(int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+static void find_tls_port(struct rh_listeners *ls)
+{
+	for (size_t i = 0; i < ls->n && !ls->tls_port; i++) {
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+
+		if (!ls->tls[i] || getsockname(ls->fds[i], (struct sockaddr *)&ss, &sl) < 0)
+			continue;
+		if (ss.ss_family == AF_INET)
+			ls->tls_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		else if (ss.ss_family == AF_INET6)
+			ls->tls_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
+}
+
 static void free_names(char **names)
 {
 	for (int i = 0; names && names[i]; i++)
@@ -98,7 +113,8 @@ static int from_systemd(int n, struct rh_listeners *ls, char *err, size_t errlen
 
 	sd_listen_fds_with_names(1, &names);
 	ls->fds = calloc(n, sizeof *ls->fds);
-	if (!ls->fds) {
+	ls->tls = calloc(n, sizeof *ls->tls);
+	if (!ls->fds || !ls->tls) {
 		snprintf(err, errlen, "out of memory");
 		free_names(names);
 		return -1;
@@ -116,6 +132,7 @@ static int from_systemd(int n, struct rh_listeners *ls, char *err, size_t errlen
 		}
 		if (sd_is_socket_inet(fd, AF_UNSPEC, SOCK_STREAM, 1, 0) > 0)
 			set_nodelay(fd);
+		ls->tls[ls->n] = names && names[i] && !strcmp(names[i], "https");
 		ls->fds[ls->n++] = fd;
 	}
 	free_names(names);
@@ -158,22 +175,30 @@ int rh_listen_open(const struct rh_config *cfg, struct rh_listeners *ls, char *e
 	if (n > 0) {
 		if (from_systemd(n, ls, err, errlen) < 0)
 			return -1;
-		rh_info("%d socket(s) from systemd; the listen setting is ignored", n);
+		find_tls_port(ls);
+		rh_info("%d socket(s) from systemd; the listen and tls_listen settings are ignored",
+			n);
 		return 0;
 	}
-	ls->fds = calloc(cfg->n_listen, sizeof *ls->fds);
-	if (!ls->fds) {
+	ls->fds = calloc(cfg->n_listen + cfg->n_tls_listen, sizeof *ls->fds);
+	ls->tls = calloc(cfg->n_listen + cfg->n_tls_listen, sizeof *ls->tls);
+	if (!ls->fds || !ls->tls) {
 		snprintf(err, errlen, "out of memory");
+		rh_listen_close(ls);
 		return -1;
 	}
-	for (size_t i = 0; i < cfg->n_listen; i++) {
-		int fd = bind_one(cfg->listen[i], err, errlen);
+	for (size_t i = 0; i < cfg->n_listen + cfg->n_tls_listen; i++) {
+		bool tls = i >= cfg->n_listen;
+		int fd = bind_one(tls ? cfg->tls_listen[i - cfg->n_listen] : cfg->listen[i], err,
+				  errlen);
 		if (fd < 0) {
 			rh_listen_close(ls);
 			return -1;
 		}
+		ls->tls[ls->n] = tls;
 		ls->fds[ls->n++] = fd;
 	}
+	find_tls_port(ls);
 	return 0;
 }
 
@@ -182,5 +207,6 @@ void rh_listen_close(struct rh_listeners *ls)
 	for (size_t i = 0; i < ls->n; i++)
 		close(ls->fds[i]);
 	free(ls->fds);
+	free(ls->tls);
 	memset(ls, 0, sizeof *ls);
 }

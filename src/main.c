@@ -14,6 +14,7 @@
 #include "log.h"
 #include "msgid.h"
 #include "server.h"
+#include "site.h"
 
 #define STATUS_INTERVAL_USEC (5 * 1000000ULL)
 #define DROP_WARNING_INTERVAL_USEC (60 * 1000000ULL)
@@ -40,16 +41,23 @@ static void usage(FILE *out)
 
 static void notify_status(struct rh_server *s)
 {
-	uint64_t requests, dropped = rh_journal_dropped(NULL);
+	uint64_t requests, dropped = rh_journal_dropped(NULL), handshakes, ktls;
 	unsigned conns;
-	char more[64] = "";
+	char more[64] = "", tls[160] = "";
 
 	rh_server_stats(s, &requests, &conns);
+	rh_server_tls_stats(s, &handshakes, &ktls);
 	if (dropped)
 		snprintf(more, sizeof more, ", %llu journal entries dropped",
 			 (unsigned long long)dropped);
-	sd_notifyf(0, "STATUS=%u rings, %u connections open, %llu requests served%s", s->n_rings,
-		   conns, (unsigned long long)requests, more);
+	if (s->site && s->site->tls && s->ktls)
+		snprintf(tls, sizeof tls, ", %llu TLS handshakes, kTLS on %llu connections",
+			 (unsigned long long)handshakes, (unsigned long long)ktls);
+	else if (s->site && s->site->tls)
+		snprintf(tls, sizeof tls, ", %llu TLS handshakes, TLS in user space (%s)",
+			 (unsigned long long)handshakes, s->ktls_why);
+	sd_notifyf(0, "STATUS=%u rings, %u connections open, %llu requests served%s%s", s->n_rings,
+		   conns, (unsigned long long)requests, tls, more);
 }
 
 /* Entries journald did not take: a warning at most once a minute. */

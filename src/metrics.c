@@ -136,5 +136,16 @@ size_t rh_metrics_write(char *buf, size_t cap, const struct rh_metrics *m)
 	    "Times a connection waited for a free pooled buffer.", m->buffer_waits);
 	one(&o, "ringhttpd_uptime_seconds", "gauge", "Seconds since the server started.",
 	    m->uptime_seconds);
+	one(&o, "ringhttpd_tls_handshakes_total", "counter", "TLS handshakes completed.",
+	    m->tls_handshakes);
+	one(&o, "ringhttpd_tls_handshake_failures_total", "counter",
+	    "TLS handshakes that failed (an alert was sent where it could be).",
+	    m->tls_handshake_failures);
+	one(&o, "ringhttpd_tls_not_tls_total", "counter",
+	    "Connections to a TLS socket whose first bytes were not TLS.", m->tls_not_tls);
+	one(&o, "ringhttpd_ktls_connections_total", "counter",
+	    "TLS connections whose sending the kernel took (kTLS).", m->ktls_connections);
+	one(&o, "ringhttpd_ktls_enabled", "gauge",
+	    "1 when new TLS connections give their sending to the kernel (kTLS).", m->ktls);
 	return o.len;
 }

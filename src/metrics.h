@@ -37,6 +37,8 @@ struct rh_metrics {
 	uint64_t file_cache_hits;
 	uint64_t file_cache_misses;
 	uint64_t buffer_waits; /* times a connection waited for a pooled buffer */
+	uint64_t tls_handshakes, tls_handshake_failures, tls_not_tls, ktls_connections;
+	bool ktls; /* new TLS connections give sending to the kernel */
 	uint64_t uptime_seconds;
 	const uint64_t *open_connections; /* one per ring */
 	size_t n_rings;
@@ -53,7 +55,12 @@ struct rh_metrics {
  *   ringhttpd_file_cache_hits_total                        counter
  *   ringhttpd_file_cache_misses_total                      counter
  *   ringhttpd_buffer_waits_total                           counter
- *   ringhttpd_uptime_seconds                               gauge */
+ *   ringhttpd_uptime_seconds                               gauge
+ *   ringhttpd_tls_handshakes_total                         counter
+ *   ringhttpd_tls_handshake_failures_total                 counter
+ *   ringhttpd_tls_not_tls_total                            counter
+ *   ringhttpd_ktls_connections_total                       counter
+ *   ringhttpd_ktls_enabled                                 gauge */
 size_t rh_metrics_write(char *buf, size_t cap, const struct rh_metrics *m);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "tls_context.h"
 #include "uring_check.h"
 
 #define MAX_GROUPS 256
@@ -95,6 +96,13 @@ static int checks(const struct rh_config *cfg, size_t fixed_bytes, char *err, si
 
 	if (ret == 0)
 		ret = rh_check_access_log(cfg, err, errlen);
+	if (ret == 0) {
+		struct rh_tls_contexts *tls = rh_tls_contexts_new(cfg, true, err, errlen);
+
+		if (!tls && err[0])
+			ret = -EINVAL;
+		rh_tls_contexts_free(tls);
+	}
 	if (ret == 0)
 		ret = rh_uring_probe(cfg, fixed_bytes, err, errlen);
 	return ret;

@@ -1,6 +1,7 @@
 /* What start-up needs of the system, checked without binding or serving
- * (ringhttpd -t): the user, the document root, the access log file and
- * io_uring, each as the server's user will meet it. */
+ * (ringhttpd -t): the user, the document root, the access log file, the
+ * TLS certificates and keys, and io_uring, each as the server's user
+ * will meet it. */
 #ifndef RH_PREFLIGHT_H
 #define RH_PREFLIGHT_H
 

@@ -18,6 +18,8 @@
 #include "log.h"
 #include "server.h"
 #include "site.h"
+#include "tls.h"
+#include "tls_context.h"
 #include "sq.h"
 #include "uring_check.h"
 
@@ -300,7 +302,7 @@ static struct rh_ring *least_loaded(struct rh_ring *r)
 	return best;
 }
 
-static void place_connection(struct rh_ring *r, int fd)
+static void place_connection(struct rh_ring *r, int fd, bool tls)
 {
 	struct rh_server *s = r->srv;
 	struct rh_ring *target = r->stopping ? r : least_loaded(r);
@@ -311,37 +313,40 @@ static void place_connection(struct rh_ring *r, int fd)
 		if (rh_ring_may_warn(r))
 			rh_warn("%u connections open, the most allowed (max_connections); answering "
 				"503", s->max_conns);
-		rh_conn_refuse(r, fd);
+		rh_conn_refuse(r, fd, tls);
 		return;
 	}
 	/* counted now, so that the next placement sees it and the target does
 	 * not stop before the connection arrives */
 	atomic_fetch_add_explicit(&target->n_conns, 1, memory_order_relaxed);
 	if (target == r) {
-		rh_conn_accepted(r, fd);
+		rh_conn_accepted(r, fd, tls);
 		return;
 	}
 	sqe = rh_sq_get(&r->uring, 1);
 	if (!sqe) { /* it stays here */
 		atomic_fetch_sub_explicit(&target->n_conns, 1, memory_order_relaxed);
 		atomic_fetch_add_explicit(&r->n_conns, 1, memory_order_relaxed);
-		rh_conn_accepted(r, fd);
+		rh_conn_accepted(r, fd, tls);
 		return;
 	}
-	io_uring_prep_msg_ring(sqe, target->uring.ring_fd, fd, rh_ud(RH_OP_HANDOFF, 0, 0), 0);
-	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_HANDOFF_SENT, fd, target->id));
+	/* the handoff's idx says whether it speaks TLS; the sent one's gen
+	 * holds the target and that, below it */
+	io_uring_prep_msg_ring(sqe, target->uring.ring_fd, fd, rh_ud(RH_OP_HANDOFF, tls, 0), 0);
+	io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_HANDOFF_SENT, fd, target->id << 1 | tls));
 }
 
 /* A handoff that failed: the connection stays here. */
 static void on_handoff_sent(struct rh_ring *r, const struct io_uring_cqe *cqe)
 {
-	struct rh_ring *target = &r->srv->rings[rh_ud_gen(cqe->user_data)];
+	uint32_t gen = rh_ud_gen(cqe->user_data);
+	struct rh_ring *target = &r->srv->rings[gen >> 1];
 
 	if (cqe->res >= 0)
 		return;
 	atomic_fetch_sub_explicit(&target->n_conns, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&r->n_conns, 1, memory_order_relaxed);
-	rh_conn_accepted(r, rh_ud_idx(cqe->user_data));
+	rh_conn_accepted(r, rh_ud_idx(cqe->user_data), gen & 1);
 }
 
 static void on_accept(struct rh_ring *r, const struct io_uring_cqe *cqe)
@@ -350,7 +355,7 @@ static void on_accept(struct rh_ring *r, const struct io_uring_cqe *cqe)
 
 	/* accepted while stopping too: the client is answered, then closed */
 	if (cqe->res >= 0)
-		place_connection(r, cqe->res);
+		place_connection(r, cqe->res, r->srv->listeners.tls[li]);
 	else if (cqe->res != -ECANCELED && rh_ring_may_warn(r))
 		rh_warn("ring %u: accept on %s: %s; retrying every second", r->id,
 			r->srv->listeners.n > 1 ? "a listener" : "the listener", strerror(-cqe->res));
@@ -426,7 +431,7 @@ static void run(struct rh_ring *r)
 				write_access_log(r);
 				break;
 			case RH_OP_HANDOFF:
-				rh_conn_accepted(r, cqe->res);
+				rh_conn_accepted(r, cqe->res, rh_ud_idx(cqe->user_data));
 				break;
 			case RH_OP_HANDOFF_SENT:
 				on_handoff_sent(r, cqe);
@@ -455,7 +460,8 @@ char *rh_ring_metrics_text(void *ctx, size_t *len)
 	struct rh_server *s = r->srv;
 	uint64_t open[s->n_rings];
 	struct rh_metrics m = { .open_connections = open, .n_rings = s->n_rings,
-				.uptime_seconds = r->now - s->started };
+				.uptime_seconds = r->now - s->started,
+				.ktls = r->site->tls && r->site->tls->ktls };
 	char *text;
 
 	for (unsigned i = 0; i < s->n_rings; i++) {
@@ -467,6 +473,11 @@ char *rh_ring_metrics_text(void *ctx, size_t *len)
 		m.bytes_sent += atomic_load_explicit(&st->bytes_sent, memory_order_relaxed);
 		m.accepts += atomic_load_explicit(&st->accepts, memory_order_relaxed);
 		m.buffer_waits += atomic_load_explicit(&st->buffer_waits, memory_order_relaxed);
+		m.tls_handshakes += atomic_load_explicit(&st->tls_handshakes, memory_order_relaxed);
+		m.tls_handshake_failures +=
+			atomic_load_explicit(&st->tls_failures, memory_order_relaxed);
+		m.tls_not_tls += atomic_load_explicit(&st->tls_not_tls, memory_order_relaxed);
+		m.ktls_connections += atomic_load_explicit(&st->ktls_connections, memory_order_relaxed);
 		m.file_cache_hits += atomic_load_explicit(&ri->files.hits, memory_order_relaxed);
 		m.file_cache_misses += atomic_load_explicit(&ri->files.misses, memory_order_relaxed);
 		open[i] = atomic_load_explicit(&ri->n_conns, memory_order_relaxed);
@@ -530,6 +541,7 @@ static void *ring_main(void *arg)
 		run(r);
 	}
 	teardown(r);
+	rh_tls_thread_end();
 	return NULL;
 }
 

@@ -20,6 +20,7 @@
 #include "preflight.h"
 #include "ring.h"
 #include "site.h"
+#include "tls_context.h"
 #include "uring_check.h"
 
 #define HEARTBEAT_TOLERANCE 3 /* seconds; rings tick every second */
@@ -249,6 +250,36 @@ static int need_listings(struct rh_server *s, const struct rh_config *cfg, char 
 	return ret;
 }
 
+/* TLS sockets need the default site's certificate; and whether the
+ * kernel encrypts is said once, and again when a reload changes it. */
+static int check_tls(struct rh_server *s, const struct rh_site *site, char *err, size_t errlen)
+{
+	const char *why = NULL;
+	bool tls_socket = false, ktls;
+
+	for (size_t i = 0; i < s->listeners.n; i++)
+		tls_socket |= s->listeners.tls[i];
+	if (tls_socket && !site->tls) {
+		snprintf(err, errlen, "%s: a socket speaks TLS (tls_listen, or systemd's \"https\"), "
+			 "and the default site (the top level) has no tls_certificate and tls_key",
+			 site->cfg->path);
+		return -1;
+	}
+	if (!site->tls)
+		return 0;
+	ktls = rh_tls_ktls_usable(site->cfg, &why);
+	if (!s->tls_noted || ktls != s->ktls) {
+		if (ktls)
+			rh_notice("TLS: the kernel encrypts what is sent (kTLS); files go by sendfile");
+		else
+			rh_notice("TLS: encrypted in user space, kTLS not used: %s", why);
+	}
+	s->tls_noted = true;
+	s->ktls = ktls;
+	s->ktls_why = why;
+	return 0;
+}
+
 /* The "ready" event: what the server runs with. */
 static void log_ready(struct rh_server *s)
 {
@@ -304,6 +335,8 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 	if (!s->site)
 		return start_failed(s, "%s", err);
 	s->boot_site = rh_site_get(s->site);
+	if (check_tls(s, s->site, err, sizeof err) < 0)
+		return start_failed(s, "%s", err);
 	if (need_listings(s, cfg, err, sizeof err) < 0)
 		return start_failed(s, "%s", err);
 	if (start_rings(s) < 0)
@@ -355,7 +388,7 @@ int rh_server_reload(struct rh_server *s)
 	cfg = site->cfg;
 	if (rh_config_restart_keys(s->cfg, cfg, err, sizeof err))
 		rh_warn("reload: %s change only with a restart", err);
-	if (need_listings(s, cfg, err, sizeof err) < 0) {
+	if (check_tls(s, site, err, sizeof err) < 0 || need_listings(s, cfg, err, sizeof err) < 0) {
 		rh_site_put(site);
 		return reload_refused(s, err);
 	}
@@ -435,6 +468,17 @@ void rh_server_stats(struct rh_server *s, uint64_t *requests, unsigned *conns)
 	for (unsigned i = 0; i < s->n_rings; i++) {
 		*requests += atomic_load_explicit(&s->rings[i].requests, memory_order_relaxed);
 		*conns += atomic_load_explicit(&s->rings[i].n_conns, memory_order_relaxed);
+	}
+}
+
+void rh_server_tls_stats(struct rh_server *s, uint64_t *handshakes, uint64_t *ktls)
+{
+	*handshakes = *ktls = 0;
+	for (unsigned i = 0; i < s->n_rings; i++) {
+		const struct rh_ring_stats *st = &s->rings[i].stats;
+
+		*handshakes += atomic_load_explicit(&st->tls_handshakes, memory_order_relaxed);
+		*ktls += atomic_load_explicit(&st->ktls_connections, memory_order_relaxed);
 	}
 }
 

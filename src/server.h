@@ -35,6 +35,9 @@ struct rh_server {
 	unsigned buffers_provided, buffers_owned;
 	unsigned file_cache_entries; /* per ring: open files it may keep */
 	time_t started;		     /* CLOCK_MONOTONIC seconds */
+	bool tls_noted;		     /* how TLS sends has been said */
+	bool ktls;		     /* new TLS connections give sending to the kernel */
+	const char *ktls_why;	     /* why not, when they don't */
 	atomic_bool stopping;
 	char error[512]; /* why start-up failed, for STATUS= */
 
@@ -57,6 +60,9 @@ int rh_server_check(const struct rh_config *cfg, char *err, size_t errlen);
 /* Stops accepting, lets responses in flight finish, joins the rings. */
 void rh_server_stop(struct rh_server *s);
 void rh_server_stats(struct rh_server *s, uint64_t *requests, unsigned *conns);
+/* TLS handshakes completed, and of them those whose sending the kernel
+ * took (kTLS), since start. */
+void rh_server_tls_stats(struct rh_server *s, uint64_t *handshakes, uint64_t *ktls);
 /* True while every ring's loop ticked within the last few seconds. */
 bool rh_server_healthy(struct rh_server *s);
 

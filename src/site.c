@@ -11,12 +11,14 @@
 #include "log.h"
 #include "preflight.h"
 #include "site_conf.h"
+#include "tls_context.h"
 
 /* What sites made by rh_site_reopen() share. */
 struct rh_site_core {
 	atomic_uint refs;
 	struct rh_config *cfg;
 	struct rh_mime *mime;
+	struct rh_tls_contexts *tls;
 };
 
 static void core_put(struct rh_site_core *c)
@@ -24,6 +26,7 @@ static void core_put(struct rh_site_core *c)
 	if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	rh_mime_free(c->mime);
+	rh_tls_contexts_free(c->tls);
 	rh_config_free(c->cfg);
 	free(c);
 }
@@ -80,6 +83,10 @@ static struct rh_site_core *core_new(struct rh_config *cfg, char *err, size_t er
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* read here, as the server's user, at start and at each reload */
+	c->tls = rh_tls_contexts_new(cfg, false, err, errlen);
+	if (!c->tls && err[0])
+		goto fail;
 	return c;
 fail:
 	core_put(c);
@@ -101,6 +108,7 @@ static struct rh_site *site_on(struct rh_site_core *core, char *err, size_t errl
 	s->core = core;
 	s->cfg = core->cfg;
 	s->mime = core->mime;
+	s->tls = core->tls;
 	s->access_fd = -1;
 	s->access_journal = !strcmp(cfg->access_log, "journal");
 	if (cfg->access_log[0] == '/') {

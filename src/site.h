@@ -12,6 +12,7 @@
 #include "mime.h"
 
 struct rh_site_core;
+struct rh_tls_contexts;
 
 struct rh_site {
 	atomic_uint refs;
@@ -19,7 +20,8 @@ struct rh_site {
 	struct rh_mime *mime;
 	int access_fd; /* access_log file, or -1 */
 	bool access_journal;
-	struct rh_site_core *core; /* owns cfg and mime */
+	const struct rh_tls_contexts *tls; /* NULL: no site has a certificate */
+	struct rh_site_core *core; /* owns cfg, mime and tls */
 };
 
 /* Takes ownership of CFG (also on failure). NULL with a message in ERR. */

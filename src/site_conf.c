@@ -110,6 +110,90 @@ bool rh_site_parse_index(const struct rh_conf_err *e, const config_setting_t *s,
 	return true;
 }
 
+bool rh_site_parse_tls_files(const struct rh_conf_err *e, const config_setting_t *s,
+			     const struct rh_conf_key *k, void *dst)
+{
+	struct rh_tls_files *f = dst;
+	int n;
+
+	(void)k;
+	if (!rh_conf_strings_of(e, s, true, &n))
+		return false;
+	if (!n)
+		return rh_conf_fail(e, s, "needs at least one path");
+	rh_conf_free_strings(f->path, f->n);
+	f->n = 0;
+	f->path = calloc(n, sizeof *f->path);
+	if (!f->path)
+		return oom(e, s);
+	for (int i = 0; i < n; i++) {
+		const char *v = rh_conf_string_at(s, i);
+
+		if (v[0] != '/')
+			return rh_conf_fail(e, s, "\"%s\" is not an absolute path", v);
+		if (!(f->path[f->n] = strdup(v)))
+			return oom(e, s);
+		f->n++;
+	}
+	f->list = rh_conf_is_list(s);
+	f->line = config_setting_source_line(s);
+	return true;
+}
+
+bool rh_site_parse_hsts(const struct rh_conf_err *e, const config_setting_t *s,
+			const struct rh_conf_key *k, void *dst)
+{
+	const char *v;
+
+	if (!rh_conf_string(e, s, k, dst))
+		return false;
+	v = *(char **)dst;
+	/* sent as it is, as a field value */
+	return (!rh_has_ctl(v) && v[0] != ' ' && (!*v || v[strlen(v) - 1] != ' ')) ||
+	       rh_conf_fail(e, s, "\"%s\" is not a field value, like \"max-age=31536000\"", v);
+}
+
+/* The certificate pairs of a site: both keys or neither, and as many
+ * keys as certificates. */
+static bool check_tls_pairs(const struct rh_conf_err *e, const config_setting_t *g,
+			    const struct rh_site_conf *site)
+{
+	const struct rh_tls_files *c = &site->tls_certificate, *k = &site->tls_key;
+	const config_setting_t *key = config_setting_get_member(g, "tls_key");
+	const config_setting_t *cert = config_setting_get_member(g, "tls_certificate");
+
+	if (!c->n && !k->n)
+		return true;
+	if (!k->n)
+		return rh_conf_fail(e, cert, "needs tls_key beside it");
+	if (!c->n)
+		return rh_conf_fail(e, key, "needs tls_certificate beside it");
+	if (c->list != k->list || c->n != k->n)
+		return rh_conf_fail(e, key,
+				    "%zu key(s) for %zu certificate(s): both strings, or lists of the "
+				    "same length (one key per certificate)",
+				    k->n, c->n);
+	return true;
+}
+
+/* FNV-1a of the pairs' paths: sites with the same files get the same. */
+static uint64_t tls_id_of(const struct rh_site_conf *site)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < site->tls_certificate.n; i++) {
+		const char *parts[2] = { site->tls_certificate.path[i], site->tls_key.path[i] };
+
+		for (int p = 0; p < 2; p++)
+			for (const char *c = parts[p];; c++) {
+				h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+				if (!*c)
+					break;
+			}
+	}
+	return h | 1;
+}
+
 bool rh_site_parse_charset(const struct rh_conf_err *e, const config_setting_t *s,
 			   const struct rh_conf_key *k, void *dst)
 {
@@ -411,6 +495,9 @@ static void site_free(struct rh_site_conf *sc)
 	free(sc->document_root);
 	rh_conf_free_strings(sc->index, sc->n_index);
 	free(sc->charset);
+	rh_conf_free_strings(sc->tls_certificate.path, sc->tls_certificate.n);
+	rh_conf_free_strings(sc->tls_key.path, sc->tls_key.n);
+	free(sc->hsts);
 	for (size_t i = 0; i < sc->n_error_pages; i++)
 		free(sc->error_pages[i].page);
 	free(sc->error_pages);
@@ -489,6 +576,12 @@ static bool add_site(const struct rh_conf_err *e, const config_setting_t *g, boo
 		site_free(site);
 		return rh_conf_fail(e, g, "a site needs a server_name");
 	}
+	if (!check_tls_pairs(e, g, site)) {
+		site_free(site);
+		return false;
+	}
+	if (site->tls_certificate.n)
+		site->tls_id = tls_id_of(site);
 	if (!top && !site->document_root) {
 		site_free(site);
 		return rh_conf_fail(e, g, "a site needs a document_root");
@@ -559,6 +652,10 @@ struct rh_sites_conf *rh_sites_conf_parse(const struct config_setting_t *root,
 	for (int i = 0; i < n; i++)
 		if (!add_site(err, config_setting_get_elem(sites, i), false, sc))
 			goto fail;
+	/* a site without a pair of its own shows the default site's */
+	for (size_t i = 1; i < sc->n_site; i++)
+		if (!sc->site[i].tls_id)
+			sc->site[i].tls_id = sc->site[0].tls_id;
 	sc->vhost = rh_vhost_new(sc->site, sc->n_site, &dup);
 	if (!sc->vhost) {
 		if (dup.site == SIZE_MAX)

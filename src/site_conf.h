@@ -14,6 +14,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "conf_read.h"
 #include "metrics.h"
@@ -25,6 +26,15 @@ enum rh_dotfiles { RH_DOTFILES_DENY, RH_DOTFILES_ALLOW };
 struct rh_error_page {
 	unsigned status; /* 400 to 599 */
 	char *page;      /* a path in the site, starting with '/' */
+};
+
+/* tls_certificate or tls_key: one path, or a list of them (pairs by
+ * position: an ECDSA and an RSA one), and where they were set. */
+struct rh_tls_files {
+	char **path;
+	size_t n;
+	bool list;
+	unsigned line; /* 0: not set */
 };
 
 /* The most `set` lines a site's `headers` may hold in all: a response
@@ -53,6 +63,13 @@ struct rh_site_conf {
 	size_t max_header_lines;    /* enough OUT for rh_rules_headers */
 	struct rh_redirect *redirects;
 	size_t n_redirects;
+	struct rh_tls_files tls_certificate, tls_key; /* none: the default site's */
+	/* which certificate the site's TLS clients see: a hash of its files'
+	 * paths, the same for sites that share them (and so their context);
+	 * 0 when no site has one */
+	uint64_t tls_id;
+	bool https_redirect;
+	char *hsts; /* "" (default): no Strict-Transport-Security */
 	unsigned line;              /* the site's group in the file; 0: top level */
 	unsigned root_line;         /* the line of its document_root, or 0 */
 };
@@ -80,7 +97,7 @@ struct rh_sites_conf {
 rh_conf_parse_fn rh_site_parse_server_name, rh_site_parse_index, rh_site_parse_charset,
 	rh_site_parse_precompressed, rh_site_parse_dotfiles, rh_site_parse_error_pages,
 	rh_site_parse_path, rh_site_parse_headers, rh_site_parse_redirects,
-	rh_site_parse_status_allow;
+	rh_site_parse_status_allow, rh_site_parse_tls_files, rh_site_parse_hsts;
 
 /* Compiles the sites from the file's ROOT group. DEFAULT_ROOT is the
  * default site's document root as the server-wide loader settled it

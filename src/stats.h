@@ -10,6 +10,10 @@ struct rh_ring_stats {
 	atomic_uint_fast64_t bytes_sent;
 	atomic_uint_fast64_t accepts;
 	atomic_uint_fast64_t buffer_waits;
+	atomic_uint_fast64_t tls_handshakes;	/* completed */
+	atomic_uint_fast64_t tls_failures;	/* handshakes that failed */
+	atomic_uint_fast64_t tls_not_tls;	/* of them, bytes that were not TLS */
+	atomic_uint_fast64_t ktls_connections; /* handshakes that gave sending to the kernel */
 };
 
 #endif

@@ -50,10 +50,38 @@ int rh_wire_wait_writable(struct io_uring *u, struct rh_wire *w)
 	return 0;
 }
 
+ssize_t rh_wire_send_raw(struct rh_wire *w, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = send(w->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
+ssize_t rh_wire_write(struct rh_wire *w, const struct iovec *iov, int n)
+{
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n };
+	ssize_t sent;
+
+	if (rh_wire_encrypts(w))
+		return rh_tls_write(w->tls, iov, n);
+	do
+		sent = sendmsg(w->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (sent < 0 && errno == EINTR);
+	return sent < 0 ? -errno : sent;
+}
+
 ssize_t rh_wire_send_now(struct rh_wire *w, const void *buf, size_t len, bool more)
 {
 	ssize_t n;
 
+	if (rh_wire_encrypts(w)) {
+		struct iovec iov = { (void *)buf, len };
+
+		return rh_tls_write(w->tls, &iov, 1);
+	}
 	do
 		n = send(w->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL | (more ? MSG_MORE : 0));
 	while (n < 0 && errno == EINTR);
@@ -90,6 +118,12 @@ unsigned rh_wire_unsent(const struct rh_wire *w)
 	return ioctl(w->fd, SIOCOUTQ, &unsent) == 0 && unsent > 0 ? (unsigned)unsent : 0;
 }
 
+void rh_wire_close_notify(struct rh_wire *w)
+{
+	if (w->tls)
+		rh_tls_close_notify(w->tls);
+}
+
 void rh_wire_shutdown_send(struct rh_wire *w)
 {
 	shutdown(w->fd, SHUT_WR);
@@ -104,6 +138,8 @@ void rh_wire_close(struct io_uring *u, struct rh_wire *w)
 {
 	struct io_uring_sqe *sqe = rh_sq_get(u, 1);
 
+	rh_tls_free(w->tls);
+	w->tls = NULL;
 	if (sqe) {
 		io_uring_prep_close(sqe, w->fd);
 		io_uring_sqe_set_data64(sqe, rh_ud(RH_OP_IGNORE, 0, 0));

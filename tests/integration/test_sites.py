@@ -1602,12 +1602,24 @@ SRCDIR = os.environ.get("top_srcdir",
 
 def local_paths(text, tmp_path):
     """TEXT with the example's directories made real ones under TMP_PATH,
-    the listen address on loopback and no user switch."""
+    its certificate pair a real one made there, the listen address on
+    loopback and no user switch."""
     def real(m):
         d = tmp_path / m.group(1).strip("/").replace("/", "_")
         os.makedirs(d, exist_ok=True)
         return f'"{d}"'
+
+    def pair(m):
+        cert, key = tmp_path / "fullchain.pem", tmp_path / "privkey.pem"
+        if not key.exists():
+            subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=example.org",
+                            "-keyout", str(key), "-out", str(cert), "-days", "2"],
+                           check=True, capture_output=True)
+            os.chmod(key, 0o600)
+        return f'"{tmp_path / m.group(1)}"'
     text = re.sub(r'"(/srv/[^"]*|/var/www/html)"', real, text)
+    text = re.sub(r'"/etc/ringhttpd/tls/[^"]*/(fullchain.pem|privkey.pem)"', pair, text)
     text = re.sub(r'(?m)^user = "[^"]*";', 'user = "";', text)
     return re.sub(r'(?m)^listen = \[[^]]*\];', 'listen = [ "127.0.0.1:0" ];', text)
 
@@ -1622,12 +1634,18 @@ def shipped_examples():
         if not m:
             continue
         key, block = m.group(1), []
+        if key == "tls_key":  # the second line of the pair's example
+            continue
+        # a pair's keys go together: each needs the other
+        ends = 2 if key == "tls_certificate" else 1
         for j in range(i, len(lines)):
             block.append(lines[j][2:])
             text = "\n".join(block)
             if (text.rstrip().endswith(";") and text.count("(") == text.count(")")
                     and text.count("{") == text.count("}")):
-                break
+                ends -= 1
+                if not ends:
+                    break
         rest = [ln for k, ln in enumerate(lines) if not (k > j and ln.startswith(key + " = "))]
         out.append((key, "\n".join(rest[:i] + block + rest[j + 1:]) + "\n"))
     return out

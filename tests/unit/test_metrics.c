@@ -33,7 +33,26 @@ static const char want[] =
 	"ringhttpd_buffer_waits_total 2\n"
 	"# HELP ringhttpd_uptime_seconds Seconds since the server started.\n"
 	"# TYPE ringhttpd_uptime_seconds gauge\n"
-	"ringhttpd_uptime_seconds 3600\n";
+	"ringhttpd_uptime_seconds 3600\n"
+	"# HELP ringhttpd_tls_handshakes_total TLS handshakes completed.\n"
+	"# TYPE ringhttpd_tls_handshakes_total counter\n"
+	"ringhttpd_tls_handshakes_total 9\n"
+	"# HELP ringhttpd_tls_handshake_failures_total TLS handshakes that failed (an alert was sent "
+	"where it could be).\n"
+	"# TYPE ringhttpd_tls_handshake_failures_total counter\n"
+	"ringhttpd_tls_handshake_failures_total 3\n"
+	"# HELP ringhttpd_tls_not_tls_total Connections to a TLS socket whose first bytes were not "
+	"TLS.\n"
+	"# TYPE ringhttpd_tls_not_tls_total counter\n"
+	"ringhttpd_tls_not_tls_total 1\n"
+	"# HELP ringhttpd_ktls_connections_total TLS connections whose sending the kernel took "
+	"(kTLS).\n"
+	"# TYPE ringhttpd_ktls_connections_total counter\n"
+	"ringhttpd_ktls_connections_total 7\n"
+	"# HELP ringhttpd_ktls_enabled 1 when new TLS connections give their sending to the kernel "
+	"(kTLS).\n"
+	"# TYPE ringhttpd_ktls_enabled gauge\n"
+	"ringhttpd_ktls_enabled 1\n";
 
 static struct rh_peer peer(const char *text)
 {
@@ -65,7 +84,8 @@ int main(void)
 				.file_cache_hits = 100,
 				.file_cache_misses = 7,
 				.buffer_waits = 2,
-				.uptime_seconds = 3600,
+				.uptime_seconds = 3600, .tls_handshakes = 9, .tls_handshake_failures = 3,
+				.tls_not_tls = 1, .ktls_connections = 7, .ktls = true,
 				.open_connections = open,
 				.n_rings = 2 };
 	char buf[4096], small[16], msg[200];

@@ -184,7 +184,7 @@ def test_curl_multipart(srv, pki, tls, name):
     spans = [(0, 99), (500, 899), (len(data) - 10, len(data) - 1)]
     spec = "bytes=" + ",".join(f"{a}-{b}" for a, b in spans)
     r = https(srv, pki, "/" + name, tls, "-H", f"Range: {spec}")
-    parts = multipart_parts(r)
+    _, parts = multipart_parts(r)
     assert [(a, b, body, total) for a, b, _, body, total in parts] == \
         [(a, b, data[a:b + 1], len(data)) for a, b in spans], r
 
@@ -221,10 +221,17 @@ def test_curl_status_endpoint(srv, pki, tls):
 
 @VERSIONS
 def test_curl_head(srv, pki, tls):
+    """curl --head writes the head as its output; Python then checks that
+    no body follows a HEAD answer on the connection."""
     get = https(srv, pki, "/big.bin", tls)
     r = https(srv, pki, "/big.bin", tls, "--head")
-    assert (r.status, r.length, r.body) == (200, len(BIG), b""), r
+    assert (r.status, r.length, r.body) == (200, len(BIG), r.head), r
     assert (r["ETag"], r["Content-Type"]) == (get["ETag"], get["Content-Type"]), (r, get)
+    with TLSClient(tls_port(srv), tls_context(pki.ca, PY_TLS[tls])) as c:
+        c.send(req("/big.bin", "HEAD", host="localhost") + req("/small.bin", host="localhost"))
+        head = c.response(head=True)
+        assert (head.status, head.length) == (200, len(BIG)), head
+        assert c.response().body == SMALL       # no body bytes came between
 
 
 @VERSIONS
@@ -365,7 +372,7 @@ def test_alpn_selects_http11(srv, pki):
 def test_alpn_h2_only_is_refused_with_no_application_protocol(srv, pki):
     """RFC 7301 3.2: no protocol in common is a fatal no_application_protocol
     alert, not a connection that goes on in a protocol the client did not offer."""
-    with pytest.raises(ssl.SSLError, match="NO_APPLICATION_PROTOCOL"):
+    with pytest.raises(ssl.SSLError, match="(?i)no.application.protocol"):
         TLSClient(tls_port(srv), tls_context(pki.ca, alpn=["h2"])).close()
 
 
@@ -447,17 +454,20 @@ def session_run(port, pki, version, tmp_path, sess_in=None):
 def test_resumption_with_tickets(srv, pki, tmp_path, version, name):
     out, sess = session_run(tls_port(srv), pki, version, tmp_path)
     assert f"New, {name}" in out, out
-    for _ in range(2):
-        out, sess = session_run(tls_port(srv), pki, version, tmp_path, sess)
-        assert f"Reused, {name}" in out, out
+    out, _ = session_run(tls_port(srv), pki, version, tmp_path, sess)
+    assert f"Reused, {name}" in out, out
 
 
 @pytest.mark.parametrize("version,name", [("-tls1_3", "TLSv1.3"), ("-tls1_2", "TLSv1.2")])
 def test_no_resumption_without_tickets(servers, roots, pki, tmp_path, version, name):
+    """No ticket is sent; a session s_client kept anyway (a TLS 1.2
+    session id) is not resumed either."""
     srv = start(servers, main_settings(roots, pki, tls_session_tickets=False))
     out, sess = session_run(tls_port(srv), pki, version, tmp_path)
-    out, _ = session_run(tls_port(srv), pki, version, tmp_path, sess)
-    assert f"New, {name}" in out and "Reused" not in out, out
+    assert "New Session Ticket" not in out and "TLS session ticket:" not in out, out
+    if sess.exists():
+        out, _ = session_run(tls_port(srv), pki, version, tmp_path, sess)
+        assert f"New, {name}" in out and "Reused" not in out, out
 
 
 def test_no_early_data(srv, pki, tmp_path):
@@ -593,7 +603,10 @@ def test_random_bytes_get_an_alert_and_are_counted(srv, ctx):
     assert tls_fetch(tls_port(srv), ctx, "/small.bin", host="localhost").body == SMALL
 
 
-PLAIN_ON_TLS_BODY = None    # the server's exact bytes, pinned in test_plain_http_on_a_tls_port
+# what nginx says too, in the server's error page
+PLAIN_ON_TLS_BODY = (b"<!DOCTYPE html>\n<html><head><title>400 Bad Request</title></head><body>"
+                     b"<h1>400 Bad Request</h1><p>The plain HTTP request was sent to an HTTPS "
+                     b"port.</p><hr>ringhttpd</body></html>\n")
 
 
 def test_plain_http_on_a_tls_port_gets_400_saying_so(srv):
@@ -602,11 +615,9 @@ def test_plain_http_on_a_tls_port_gets_400_saying_so(srv):
         c.send(req("/small.bin", host="localhost"))
         r = c.response()
         assert c.expect_eof() == b""
-    assert (r.status, r["Connection"]) == (400, "close"), r
+    assert (r.status, r["Connection"], r["Content-Type"]) == (400, "close", "text/html"), r
     assert r.header("Strict-Transport-Security") is None, r
-    assert re.search(rb"plain HTTP request was sent to (an )?HTTPS port", r.body, re.I), r.body
-    if PLAIN_ON_TLS_BODY is not None:
-        assert r.body == PLAIN_ON_TLS_BODY, r.body
+    assert r.body == PLAIN_ON_TLS_BODY, r.body
     wait_until(lambda: metric(srv, "ringhttpd_tls_not_tls_total") == before + 1, 10,
                "ringhttpd_tls_not_tls_total to count the connection")
 
@@ -834,27 +845,58 @@ class RecordClient:
             try:
                 data += self.obj.read(1 << 16)
             except ssl.SSLWantReadError:
-                assert self.receive(), f"EOF without close_notify after {bytes(data[:200])!r}"
+                try:
+                    more = self.receive()
+                except socket.timeout:
+                    raise AssertionError(f"neither close_notify nor EOF within {IO_TIMEOUT} s "
+                                         f"after {bytes(data[:300])!r}") from None
+                assert more, f"EOF without close_notify after {bytes(data[:300])!r}"
             except ssl.SSLZeroReturnError:
                 break
-        self.sock.settimeout(IO_TIMEOUT)
         return bytes(data), self.sock.recv(1) == b""
 
 
-def test_records_after_close_notify_are_ignored(srv, pki):
-    """A request, our close_notify, then a record and another request: the
-    first is answered in full (TLS 1.3 closes one direction at a time), then
-    the server's close_notify and EOF; what came after ours is not read
-    (RFC 8446 6.1), so no alert for the garbage record either."""
+# records no key made: what follows a close_notify cannot be a valid record
+AFTER_CLOSE = b"\x17\x03\x03\x00\x20" + bytes(32) + b"\x16\x03\x03\x00\x04\x01\x00\x00\x00"
+
+
+def test_close_notify_is_answered_with_close_notify(srv, pki):
+    """After a response, our close_notify: the server's own close_notify
+    before it closes (RFC 8446 6.1), then EOF."""
     c = RecordClient(tls_port(srv), tls_context(pki.ca, PY_TLS["1.3"]))
     try:
-        first = c.records(req("/small.bin", host="localhost"))
-        second = c.records(req("/big.bin", host="localhost"))
-        bye = c.close_notify()
-        c.sock.sendall(first + bye + b"\x17\x03\x03\x00\x20" + bytes(32) + second)
+        c.sock.sendall(c.records(req("/small.bin", host="localhost")))
+        end = -1
+        data = bytearray()
+        while end < 0 or len(data) < end + len(SMALL):
+            try:
+                data += c.obj.read(1 << 16)
+            except ssl.SSLWantReadError:
+                assert c.receive(), bytes(data[:300])
+            end = data.find(b"\r\n\r\n") + 4 if b"\r\n\r\n" in data else -1
+        c.sock.sendall(c.close_notify())
+        rest, eof = c.read_to_close()
+    finally:
+        c.sock.close()
+    assert (bytes(data[end:]), rest, eof) == (SMALL, b"", True)
+
+
+@VERSIONS
+def test_records_after_close_notify_are_ignored(srv, pki, tls):
+    """A request, our close_notify and records after it, in one send: the
+    request is answered in full (the client closed only its side, as a TCP
+    half-close; TLS 1.2's peer may drop what it has not sent yet, RFC 5246
+    7.2.1), then the server's close_notify and EOF. What came after ours is
+    not read (RFC 8446 6.1): no alert for it."""
+    c = RecordClient(tls_port(srv), tls_context(pki.ca, PY_TLS[tls]))
+    try:
+        c.sock.sendall(c.records(req("/small.bin", host="localhost")) + c.close_notify()
+                       + AFTER_CLOSE)
         data, eof = c.read_to_close()
     finally:
         c.sock.close()
+    if tls == "1.2" and not data:
+        return
     end = data.index(b"\r\n\r\n") + 4
     r = parse_head(data[:end])
     assert (r.status, data[end:]) == (200, SMALL), data[:300]

@@ -25,6 +25,7 @@ BAD = {"LOW", "MEDIUM", "HIGH", "CRITICAL"}
 
 
 def setup_reason(finding_id):
+    finding_id = finding_id.split(" <cert#")[0]     # one finding per certificate
     for prefix, why in SETUP.items():
         if finding_id == prefix or (prefix.endswith("_") and finding_id.startswith(prefix)):
             return why

@@ -748,18 +748,19 @@ def with_extension(hello, ext_type, payload, claimed=None):
 
 
 def first_records(port, data):
-    """Send DATA on a new connection; the records the server answers with
-    until it closes or has sent its ServerHello."""
+    """Send DATA on a new connection; the records the server answers with,
+    up to its ServerHello or an alert (or until it closes)."""
     with Client(port) as c:
         c.send(data)
+        got = b""
         while True:
-            records, _ = tls_records(bytes(c.buf))
+            records, _ = tls_records(got)
             if records and (records[0][0] == 21 or records[0][2][:1] == b"\x02"):
                 return records
-            try:
-                c._fill(time.monotonic() + IO_TIMEOUT, "a ServerHello or an alert")
-            except AssertionError:
-                return tls_records(bytes(c.buf))[0]
+            chunk = c.sock.recv(1 << 16)
+            if not chunk:
+                return records
+            got += chunk
 
 
 def test_client_hello_with_a_large_unknown_extension(srv, ctx):
@@ -793,7 +794,7 @@ def test_clients_that_reset_mid_handshake(srv, roots, ctx):
         with Client(port) as c:
             c.send(hello)
             if i % 2:
-                c._fill(time.monotonic() + IO_TIMEOUT, "the ServerHello")
+                c.read_exact(1)         # the ServerHello has begun
             c.reset()
     quiet.check()
     assert tls_fetch(port, ctx, "/small.bin", host="localhost").body == SMALL

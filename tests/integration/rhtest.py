@@ -31,7 +31,8 @@ SYSTEMD_ENV = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
                "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM")
 
 READY_RE = re.compile(r"^notice: ready \((\d+) rings?\)$")
-LISTENING_RE = re.compile(r"^notice: listening on (\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$")
+LISTENING_RE = re.compile(
+    r"^notice: listening on (\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)( \(TLS\))?$")
 TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 STATUS_LINE_RE = re.compile(rb"^HTTP/1\.1 ([1-5][0-9][0-9]) ([\t !-~]*)$")
 HEADER_LINE_RE = re.compile(rb"^(" + TOKEN.encode() + rb"):[ \t]*([\t -~]*?)[ \t]*$")
@@ -159,6 +160,7 @@ class Server:
         self.stderr_closed = False
         self.proc = None
         self.addrs = []         # (host, port) from the "listening on" lines
+        self.tls = []           # those of them that speak TLS
         self.rings = None
         self.stopped = False
 
@@ -228,8 +230,9 @@ class Server:
         self.rings = int(m.group(1))
         with self.cond:
             before = self.lines[:i]
-        self.addrs = [(m.group(1).strip("[]"), int(m.group(2)))
-                      for m in map(LISTENING_RE.match, before) if m]
+        found = [m for m in map(LISTENING_RE.match, before) if m]
+        self.addrs = [(m.group(1).strip("[]"), int(m.group(2))) for m in found]
+        self.tls = [a for a, m in zip(self.addrs, found) if m.group(3)]
         return self
 
     def signal(self, sig):
@@ -1419,14 +1422,8 @@ def s_client_cert(output):
 
 
 def tls_addrs(srv):
-    """(host, port) of each TLS socket of SRV. The server names its sockets
-    in its configuration's order, those of listen first, then those of
-    tls_listen; the count of listen's is read from SRV's configuration file
-    as render_conf writes it (one line)."""
-    with open(srv.conf) as f:
-        m = re.search(r"^listen = \[(.*)\];$", f.read(), re.M)
-    assert m, f"no one-line listen setting in {srv.conf}"
-    return srv.addrs[len(re.findall(r'"[^"]*"', m.group(1))):]
+    """(host, port) of each TLS socket of SRV, as its log names them."""
+    return srv.tls
 
 
 def tls_port(srv):

@@ -19,7 +19,9 @@ integration_tests = \
 	tests/integration/test_sites.py \
 	tests/integration/test_faults.py \
 	tests/integration/test_listing.py \
-	tests/integration/test_cold.py
+	tests/integration/test_cold.py \
+	tests/integration/test_tls.py \
+	tests/integration/test_tls_security.py
 
 TESTS += $(integration_tests)
 EXTRA_DIST += $(integration_tests) \

@@ -664,7 +664,7 @@ static void handshake_ended(struct rh_ring *r, struct rh_conn *c, bool ok)
 /* TLS: the ciphertext DATA[0..LEN) in, the plain bytes it holds taken. */
 static void take_ciphertext(struct rh_ring *r, struct rh_conn *c, const char *data, size_t len)
 {
-	bool was = rh_tls_established(c->w.tls);
+	bool was = rh_tls_established(c->w.tls), closed;
 	char *plain;
 	size_t n;
 	enum rh_tls_in st = rh_tls_feed(c->w.tls, data, len, &plain, &n);
@@ -675,18 +675,30 @@ static void take_ciphertext(struct rh_ring *r, struct rh_conn *c, const char *da
 	case RH_TLS_PLAIN_HTTP:
 		answer_plain_http(r, c);
 		return;
+	case RH_TLS_CLOSED: /* answered in kind (RFC 8446 6.1) */
+		rh_wire_close_notify(&c->w);
+		conn_abort(r, c);
+		return;
 	case RH_TLS_FAILED:
-	case RH_TLS_CLOSED:
 		conn_abort(r, c);
 		return;
 	case RH_TLS_DATA:
 		break;
 	}
+	closed = rh_tls_peer_closed(c->w.tls);
 	if (n)
-		take_received(r, c, plain, n);
-	else if (c->in) /* the rest of a head, or of a record */
+		take_received(r, c, plain, n); /* which may end the connection */
+	if (n && closed) {
+		/* those were the last requests: answered, then the close */
+		if (c->phase == RH_CONN_READING || c->phase == RH_CONN_READING_BODY) {
+			rh_wire_close_notify(&c->w);
+			conn_abort(r, c);
+		} else {
+			c->keep_alive = false;
+		}
+	} else if (!n && c->in) /* the rest of a head, or of a record */
 		read_more(r, c);
-	else /* a handshake keeps the deadline of its accept */
+	else if (!n) /* a handshake keeps the deadline of its accept */
 		arm_recv(r, c, r->bufs.size);
 }
 

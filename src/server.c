@@ -315,7 +315,7 @@ int rh_server_start(struct rh_server *s, struct rh_config *cfg)
 	}
 	for (size_t i = 0; i < s->listeners.n; i++) {
 		rh_listen_describe(s->listeners.fds[i], name, sizeof name);
-		rh_notice("listening on %s", name);
+		rh_notice("listening on %s%s", name, s->listeners.tls[i] ? " (TLS)" : "");
 	}
 	if (drop_privileges(s, cfg) < 0) {
 		rh_config_free(cfg);

@@ -22,6 +22,7 @@ struct rh_tls {
 	bool started;	      /* the first bytes have been looked at */
 	bool not_tls;
 	bool kernel_sends;
+	bool peer_closed; /* close_notify came */
 };
 
 /* The bytes the read BIO gives OpenSSL: those of the feed under way on
@@ -185,10 +186,11 @@ enum rh_tls_in rh_tls_feed(struct rh_tls *t, const char *data, size_t len, char 
 			break;
 		}
 		e = SSL_get_error(t->ssl, r);
+		t->peer_closed = e == SSL_ERROR_ZERO_RETURN;
 		if (e != SSL_ERROR_WANT_READ)
-			ret = e == SSL_ERROR_ZERO_RETURN && !n ? RH_TLS_CLOSED
-			      : e == SSL_ERROR_ZERO_RETURN	? RH_TLS_DATA
-								: RH_TLS_FAILED;
+			ret = t->peer_closed && !n ? RH_TLS_CLOSED
+			      : t->peer_closed	   ? RH_TLS_DATA
+						   : RH_TLS_FAILED;
 		break;
 	}
 	*out = plain;
@@ -207,6 +209,11 @@ bool rh_tls_established(const struct rh_tls *t)
 bool rh_tls_kernel_sends(const struct rh_tls *t)
 {
 	return t->kernel_sends;
+}
+
+bool rh_tls_peer_closed(const struct rh_tls *t)
+{
+	return t->peer_closed;
 }
 
 bool rh_tls_not_tls(const struct rh_tls *t)

@@ -25,7 +25,8 @@ struct rh_tls *rh_tls_new(struct rh_site *site, int fd);
 void rh_tls_free(struct rh_tls *t);
 
 enum rh_tls_in {
-	RH_TLS_DATA,	   /* *OUT holds *OUT_LEN decrypted bytes (maybe 0: more are needed) */
+	RH_TLS_DATA,	   /* *OUT holds *OUT_LEN decrypted bytes (maybe 0: more are needed);
+			    * the client's close_notify may follow them (rh_tls_peer_closed) */
 	RH_TLS_PLAIN_HTTP, /* the first bytes are an HTTP request, not TLS */
 	RH_TLS_FAILED,	   /* a fatal error; an alert went out when it could */
 	RH_TLS_CLOSED,	   /* the client's close_notify */
@@ -41,6 +42,8 @@ enum rh_tls_in rh_tls_feed(struct rh_tls *t, const char *data, size_t len, char 
 bool rh_tls_established(const struct rh_tls *t);
 /* The kernel encrypts what the socket sends (kTLS): send plain bytes. */
 bool rh_tls_kernel_sends(const struct rh_tls *t);
+/* The client sent close_notify: nothing more comes. */
+bool rh_tls_peer_closed(const struct rh_tls *t);
 /* The first bytes were not a TLS record (for the counts). */
 bool rh_tls_not_tls(const struct rh_tls *t);
 /* The name the client asked for by SNI, or NULL. */

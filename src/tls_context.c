@@ -1,12 +1,14 @@
 #include "tls_context.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -16,9 +18,11 @@
 #define GROUPS "X25519:P-256:P-384"
 #define SESSION_SECONDS 7200
 
+/* The first error OpenSSL queued: the cause ("no start line"), where the
+ * last is only where it surfaced ("PEM lib"). */
 static const char *openssl_reason(void)
 {
-	unsigned long e = ERR_peek_last_error();
+	unsigned long e = ERR_peek_error();
 	const char *r = e ? ERR_reason_error_string(e) : NULL;
 
 	return r ? r : "not usable";
@@ -101,6 +105,19 @@ static int select_protocol(SSL *ssl, const unsigned char **out, unsigned char *o
 	return SSL_TLSEXT_ERR_OK;
 }
 
+/* Why file PATH could not be used: the system's error opening it, else
+ * WHAT with OpenSSL's reason. */
+static const char *unusable(const char *path, const char *what, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return strerror(errno);
+	close(fd);
+	snprintf(buf, len, "%s (%s)", what, openssl_reason());
+	return buf;
+}
+
 static bool fail_at(const struct rh_config *cfg, unsigned line, const char *key, const char *path,
 		    const char *what, char *err, size_t errlen)
 {
@@ -137,20 +154,18 @@ static bool load_pair(const struct rh_config *cfg, const struct rh_site_conf *sc
 		      SSL_CTX *ctx, bool warn, char *err, size_t errlen)
 {
 	const char *cert = sc->tls_certificate.path[i], *key = sc->tls_key.path[i];
+	char why[160];
 
 	ERR_clear_error();
 	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
 		return fail_at(cfg, sc->tls_certificate.line, "tls_certificate", cert,
-			       errno == ENOENT || errno == EACCES ? strerror(errno) : openssl_reason(),
-			       err, errlen);
-	errno = 0;
+			       unusable(cert, "not a PEM certificate chain", why, sizeof why), err, errlen);
 	if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1) {
 		if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
 			return fail_at(cfg, sc->tls_key.line, "tls_key", key,
 				       "does not match the certificate beside it", err, errlen);
 		return fail_at(cfg, sc->tls_key.line, "tls_key", key,
-			       errno == ENOENT || errno == EACCES ? strerror(errno) : openssl_reason(),
-			       err, errlen);
+			       unusable(key, "not a PEM private key", why, sizeof why), err, errlen);
 	}
 	if (SSL_CTX_check_private_key(ctx) != 1)
 		return fail_at(cfg, sc->tls_key.line, "tls_key", key,

@@ -82,8 +82,8 @@ int rh_tls_ticket_key(SSL *ssl, unsigned char *name, unsigned char *iv, EVP_CIPH
 		}
 	}
 	pthread_mutex_unlock(&store.lock);
-	if (ret == 0) /* no key: a full handshake (and a new ticket) */
-		return enc ? -1 : 0;
+	if (ret == 0) /* sealing: no ticket; opening: a full handshake, and a new ticket */
+		return 0;
 	if (enc) {
 		memcpy(name, k.name, sizeof k.name);
 		if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1)

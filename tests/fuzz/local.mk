@@ -1,7 +1,8 @@
 # The fuzz targets: the request parser (with what is derived from a parsed
-# request, and the chunked-body decoder), path normalization and the
+# request, and the chunked-body decoder), path normalization, the
 # configuration loader (libconfig text -> a configuration or one line of
-# error). `make check` replays their seed corpora through them (with any
+# error) and the TLS engine (records fed as the ring feeds them, before and
+# after a handshake). `make check` replays their seed corpora through them (with any
 # compiler); `make fuzz` builds them with clang's libFuzzer and runs each
 # for FUZZ_SECONDS (default 60) on a copy of its corpus, FUZZ_JOBS (default
 # 2) at a time, and ends with "fuzz: N passed, N failed".
@@ -30,28 +31,40 @@ fuzz_corpus = \
 	tests/fuzz/corpus-config/minimal \
 	tests/fuzz/corpus-config/newline-in-value \
 	tests/fuzz/corpus-config/rules \
-	tests/fuzz/corpus-config/sites
-check_PROGRAMS += tests/fuzz/replay tests/fuzz/replay-path tests/fuzz/replay-config
+	tests/fuzz/corpus-config/sites \
+	tests/fuzz/corpus-tls/client-hello-tls12-bytewise \
+	tests/fuzz/corpus-tls/client-hello-tls13 \
+	tests/fuzz/corpus-tls/not-tls \
+	tests/fuzz/corpus-tls/plain-http \
+	tests/fuzz/corpus-tls/records-after-handshake \
+	tests/fuzz/corpus-tls/requests-tls12 \
+	tests/fuzz/corpus-tls/requests-tls13
+check_PROGRAMS += tests/fuzz/replay tests/fuzz/replay-path tests/fuzz/replay-config \
+	tests/fuzz/replay-tls
 tests_fuzz_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_http_parse.c
 tests_fuzz_replay_LDADD = $(RH_LIBS)
 tests_fuzz_replay_path_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_path.c
 tests_fuzz_replay_path_LDADD = $(RH_LIBS)
 tests_fuzz_replay_config_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_config.c
 tests_fuzz_replay_config_LDADD = $(RH_LIBS)
+tests_fuzz_replay_tls_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_tls.c
+tests_fuzz_replay_tls_LDADD = $(RH_LIBS)
 TESTS += tests/fuzz/replay-corpus
 EXTRA_DIST += tests/fuzz/replay-corpus tests/fuzz/run-fuzz tests/fuzz/lsan.supp $(fuzz_corpus)
 
 # Each target is its own fuzz_*.c linked with the server's library, whose
 # sources are automake's list (src_librh_a_SOURCES), compiled once here
 # with libFuzzer's coverage and the sanitizers.
-fuzz_targets = fuzz_http_parse:corpus fuzz_path:corpus-path fuzz_config:corpus-config
+fuzz_targets = fuzz_http_parse:corpus fuzz_path:corpus-path fuzz_config:corpus-config \
+	fuzz_tls:corpus-tls
 FUZZ_SECONDS = 60
 FUZZ_JOBS = 2
 FUZZ_CLANG = clang
 FUZZ_SAN = address,undefined
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-sanitize-recover=undefined $(DEFS) $(DEFAULT_INCLUDES) \
-	-I$(srcdir)/src -DSYSCONFDIR='"$(sysconfdir)"' $(URING_CFLAGS) $(CONFIG_CFLAGS) $(SYSTEMD_CFLAGS)
-FUZZ_LIBS = $(URING_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS)
+	-I$(srcdir)/src -DSYSCONFDIR='"$(sysconfdir)"' $(URING_CFLAGS) $(CONFIG_CFLAGS) $(SYSTEMD_CFLAGS) \
+	$(SSL_CFLAGS)
+FUZZ_LIBS = $(URING_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS) $(SSL_LIBS)
 fuzz-build:
 	@command -v $(FUZZ_CLANG) >/dev/null || { echo "make fuzz needs clang and its libFuzzer" \
 		"(apt-get install clang libclang-rt-14-dev)"; exit 1; }
@@ -76,7 +89,7 @@ fuzz: fuzz-build
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) \
 		$(SHELL) $(srcdir)/tests/fuzz/run-fuzz $(srcdir)/tests/fuzz tests/fuzz $(fuzz_targets)
 .PHONY: fuzz fuzz-build
-CLEANFILES += tests/fuzz/fuzz_http_parse tests/fuzz/fuzz_path tests/fuzz/fuzz_config
+CLEANFILES += tests/fuzz/fuzz_http_parse tests/fuzz/fuzz_path tests/fuzz/fuzz_config tests/fuzz/fuzz_tls
 clean-local: clean-fuzz
 clean-fuzz:
 	rm -rf tests/fuzz/lib tests/fuzz/work-*

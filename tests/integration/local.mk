@@ -20,6 +20,8 @@ integration_tests = \
 	tests/integration/test_faults.py \
 	tests/integration/test_listing.py \
 	tests/integration/test_cold.py \
+	tests/integration/test_tls.py \
+	tests/integration/test_tls_security.py \
 	tests/integration/test_ktls.py
 
 TESTS += $(integration_tests)

@@ -31,7 +31,8 @@ SYSTEMD_ENV = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "NOTIFY_SOCKET",
                "WATCHDOG_USEC", "WATCHDOG_PID", "JOURNAL_STREAM")
 
 READY_RE = re.compile(r"^notice: ready \((\d+) rings?\)$")
-LISTENING_RE = re.compile(r"^notice: listening on (\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)$")
+LISTENING_RE = re.compile(
+    r"^notice: listening on (\[[0-9a-fA-F:.]+\]|[0-9.]+):(\d+)( \(TLS\))?$")
 TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 STATUS_LINE_RE = re.compile(rb"^HTTP/1\.1 ([1-5][0-9][0-9]) ([\t !-~]*)$")
 HEADER_LINE_RE = re.compile(rb"^(" + TOKEN.encode() + rb"):[ \t]*([\t -~]*?)[ \t]*$")
@@ -159,6 +160,7 @@ class Server:
         self.stderr_closed = False
         self.proc = None
         self.addrs = []         # (host, port) from the "listening on" lines
+        self.tls = []           # those of them that speak TLS
         self.rings = None
         self.stopped = False
 
@@ -228,8 +230,9 @@ class Server:
         self.rings = int(m.group(1))
         with self.cond:
             before = self.lines[:i]
-        self.addrs = [(m.group(1).strip("[]"), int(m.group(2)))
-                      for m in map(LISTENING_RE.match, before) if m]
+        found = [m for m in map(LISTENING_RE.match, before) if m]
+        self.addrs = [(m.group(1).strip("[]"), int(m.group(2))) for m in found]
+        self.tls = [a for a, m in zip(self.addrs, found) if m.group(3)]
         return self
 
     def signal(self, sig):
@@ -1184,3 +1187,251 @@ class PeakSampler:
     def __exit__(self, *exc):
         self.done.set()
         self.thread.join()
+
+
+# --------------------------------------------------------------------- TLS
+
+class Cert:
+    """A certificate file (the chain: here the leaf alone) and its key."""
+
+    def __init__(self, cert, key, kind):
+        self.cert, self.key, self.kind = cert, key, kind
+
+    def pem(self):
+        with open(self.cert) as f:
+            return f.read()
+
+    @property
+    def der(self):
+        """The leaf's DER bytes, what a client sees as the peer certificate."""
+        import ssl
+        text = self.pem()
+        return ssl.PEM_cert_to_DER_cert(text[:text.index("-----END CERTIFICATE-----") + 25])
+
+    def spki_sha256(self):
+        """Base64 of the SHA-256 of the leaf's SubjectPublicKeyInfo (what
+        Chromium's --ignore-certificate-errors-spki-list takes)."""
+        import base64
+        p = subprocess.run(["openssl", "x509", "-in", self.cert, "-noout", "-pubkey"],
+                           capture_output=True, check=True, text=True)
+        der = base64.b64decode("".join(line for line in p.stdout.splitlines()
+                                       if not line.startswith("-----")))
+        return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
+    def copy_to(self, cert, key):
+        """Install this pair at the paths CERT and KEY, each file replaced
+        at once by a rename (as a renewal does); returns the installed Cert."""
+        import shutil
+        for src, dst in ((self.cert, cert), (self.key, key)):
+            tmp = f"{dst}.new"
+            shutil.copy(src, tmp)
+            os.rename(tmp, dst)
+        return Cert(str(cert), str(key), self.kind)
+
+
+class PKI:
+    """A local CA made with `openssl req` in DIRECTORY (an ECDSA P-256 key)
+    and the leaf certificates it signs: ECDSA P-256 or RSA-2048, for DNS
+    names and IP addresses. Keys are written 0600, as openssl makes them."""
+
+    def __init__(self, directory, name="ringhttpd test CA"):
+        self.dir = str(directory)
+        os.makedirs(self.dir, exist_ok=True)
+        self.ca = os.path.join(self.dir, "ca.pem")
+        self.ca_key = os.path.join(self.dir, "ca.key")
+        self._req(self.ca, self.ca_key, "ecdsa", name,
+                  "basicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\n")
+
+    def leaf(self, tag, names, kind="ecdsa"):
+        """TAG.pem and TAG.key, for NAMES (the first one is the CN)."""
+        san = ", ".join(("IP:" if re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:]*", n)
+                         else "DNS:") + n for n in names)
+        usage = "digitalSignature, keyEncipherment" if kind == "rsa" else "digitalSignature"
+        cert = Cert(os.path.join(self.dir, tag + ".pem"), os.path.join(self.dir, tag + ".key"),
+                    kind)
+        self._req(cert.cert, cert.key, kind, names[0],
+                  f"basicConstraints = critical, CA:FALSE\nkeyUsage = critical, {usage}\n"
+                  f"extendedKeyUsage = serverAuth\nsubjectAltName = {san}\n"
+                  "authorityKeyIdentifier = keyid\n", ["-CA", self.ca, "-CAkey", self.ca_key])
+        return cert
+
+    def _req(self, cert, key, kind, cn, extensions, sign=()):
+        conf = cert + ".cnf"
+        with open(conf, "w") as f:
+            f.write(f"[req]\ndistinguished_name = dn\nprompt = no\n[dn]\nCN = {cn}\n"
+                    f"[ext]\n{extensions}subjectKeyIdentifier = hash\n")
+        newkey = (["-newkey", "rsa:2048"] if kind == "rsa" else
+                  ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"])
+        p = subprocess.run(["openssl", "req", "-x509", "-new", "-config", conf, "-extensions", "ext",
+                            *newkey, "-nodes", "-keyout", key, "-out", cert, "-days", "365", *sign],
+                           capture_output=True, text=True)
+        os.remove(conf)
+        assert p.returncode == 0, p.stderr
+
+
+def tls_keys(certs):
+    """tls_certificate and tls_key for a Cert, or for a list of them (the
+    arrays of an ECDSA and an RSA pair)."""
+    if isinstance(certs, Cert):
+        return {"tls_certificate": certs.cert, "tls_key": certs.key}
+    return {"tls_certificate": [c.cert for c in certs], "tls_key": [c.key for c in certs]}
+
+
+def tls_settings(root, certs):
+    """base_settings plus a TLS socket on an ephemeral loopback port and the
+    default site's certificate(s) CERTS."""
+    s = base_settings(root)
+    s.update({"tls_listen": ["127.0.0.1:0"], **tls_keys(certs)})
+    return s
+
+
+def tls_context(ca=None, version=None, ciphers=None, alpn=None):
+    """A client SSLContext: the chain checked against the CA file CA (none
+    checked without it), never the host name (the tests compare the peer
+    certificate itself); VERSION (an ssl.TLSVersion) as both the lowest and
+    the highest; CIPHERS the TLS 1.2 list; ALPN the protocols offered."""
+    import ssl
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    if ca:
+        ctx.load_verify_locations(ca)
+    else:
+        ctx.verify_mode = ssl.CERT_NONE
+    if version:
+        ctx.minimum_version = ctx.maximum_version = version
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    if alpn:
+        ctx.set_alpn_protocols(alpn)
+    return ctx
+
+
+class TLSClient(Client):
+    """A Client over TLS: the handshake with CONTEXT is done on connecting,
+    with SNI (None: no server_name extension). RCVBUF sets SO_RCVBUF before
+    connecting. Every Client method works on the decrypted stream."""
+
+    def __init__(self, port, context, sni="localhost", host="127.0.0.1", timeout=IO_TIMEOUT,
+                 rcvbuf=None, session=None):
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        raw = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            if rcvbuf:
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            raw.settimeout(timeout)
+            raw.connect((host, port))
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock = context.wrap_socket(raw, server_hostname=sni, session=session)
+        except BaseException:
+            raw.close()
+            raise
+        self.timeout = timeout
+        self.buf = bytearray()
+
+    @property
+    def peer_der(self):
+        return self.sock.getpeercert(binary_form=True)
+
+    def peer_cn(self):
+        """The subject CN of the peer certificate (the chain was checked)."""
+        subject = dict(x[0] for x in self.sock.getpeercert()["subject"])
+        return subject["commonName"]
+
+
+def tls_fetch(port, context, target, method="GET", sni="localhost", **kw):
+    """One request over a new TLS connection; returns the response."""
+    with TLSClient(port, context, sni) as c:
+        c.send(req(target, method, **kw))
+        return c.response(head=(method == "HEAD"))
+
+
+def client_hello(sni="localhost", context=None):
+    """The bytes of a real ClientHello (its TLS records), from Python's
+    OpenSSL through memory BIOs."""
+    import ssl
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = (context or tls_context()).wrap_bio(incoming, outgoing, server_hostname=sni)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def tls_records(data):
+    """[(content type, legacy version, payload)] of the whole TLS records
+    at the start of DATA, and the bytes left after them."""
+    records = []
+    while len(data) >= 5 and len(data) >= 5 + int.from_bytes(data[3:5], "big"):
+        n = int.from_bytes(data[3:5], "big")
+        records.append((data[0], data[1:3], data[5:5 + n]))
+        data = data[5 + n:]
+    return records, data
+
+
+CURL_TLS = {"1.3": ["--tlsv1.3"], "1.2": ["--tlsv1.2", "--tls-max", "1.2"]}
+
+
+def curl(port, target, ca, tls="1.3", args=(), sni="localhost", timeout=60):
+    """curl --cacert CA over TLS version TLS ("1.3" or "1.2") to
+    https://SNI:PORT/TARGET (SNI resolved to 127.0.0.1), HTTP/1.1, ARGS
+    added. Returns the Response (the head as received, the body exact) with
+    .tls, the "TLSvX / cipher" curl reports, and .alpn, what the server
+    accepted (None if nothing)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        head, body = os.path.join(d, "head"), os.path.join(d, "body")
+        p = subprocess.run(["curl", "-sS", "-v", "--http1.1", "--cacert", str(ca),
+                            *CURL_TLS[tls], "--resolve", f"{sni}:{port}:127.0.0.1",
+                            "-D", head, "-o", body, *args, f"https://{sni}:{port}{target}"],
+                           capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        err = p.stderr.decode(errors="replace")
+        assert p.returncode == 0, f"curl exited with {p.returncode}: {err[-3000:]}"
+        with open(head, "rb") as f:
+            raw = f.read()
+        with open(body, "rb") as f:
+            data = f.read()
+    resp = parse_head(raw)
+    resp.body = data
+    m = re.search(r"^\* SSL connection using (\S+ / \S+)", err, re.M)
+    resp.tls = m and m.group(1)
+    m = re.search(r"^\* ALPN: server accepted (\S+)", err, re.M)
+    resp.alpn = m and m.group(1)
+    return resp
+
+
+def s_client(port, *args, sni="localhost", request=None, timeout=30):
+    """openssl s_client to 127.0.0.1:PORT with ARGS and -servername SNI
+    (None: none). With REQUEST (bytes) it sends them and reads until the
+    server closes (-ign_eof): give it "Connection: close". Without, it
+    closes after the handshake. Returns (exit status, stdout and stderr)."""
+    cmd = ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", *args]
+    cmd += ["-servername", sni] if sni else ["-noservername"]
+    if request is not None:
+        cmd.append("-ign_eof")
+    p = subprocess.run(cmd, input=request or b"", capture_output=True, timeout=timeout)
+    return p.returncode, (p.stdout + p.stderr).decode(errors="replace")
+
+
+def s_client_cert(output):
+    """The DER of the "Server certificate" s_client printed."""
+    import ssl
+    m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", output, re.S)
+    assert m, output
+    return ssl.PEM_cert_to_DER_cert(m.group(0))
+
+
+def tls_addrs(srv):
+    """(host, port) of each TLS socket of SRV, as its log names them."""
+    return srv.tls
+
+
+def tls_port(srv):
+    addrs = tls_addrs(srv)
+    assert addrs, "the server named no TLS socket:\n" + srv.tail()
+    return addrs[0][1]
+
+
+def plain_port(srv):
+    """The first plain HTTP socket's port (srv.port: listen's come first)."""
+    return srv.port

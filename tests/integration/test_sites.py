@@ -14,9 +14,9 @@ import tempfile
 
 import pytest
 
-from rhtest import (Client, STRONG_ETAG_RE, IMF_FIXDATE_RE, Journal, base_settings,
-                    ipv6_loopback, one_error, render_conf_lists, req, run_binary, wait_until,
-                    write_files)
+from rhtest import (PKI, Client, STRONG_ETAG_RE, IMF_FIXDATE_RE, Journal, base_settings,
+                    ipv6_loopback, one_error, render_conf_lists, req, run_binary, tls_port,
+                    tls_settings, wait_until, write_files)
 
 MTIME = 1614834367          # Thu, 04 Mar 2021 05:06:07 GMT
 STATUS_PATH = "/.ringhttpd/metrics"
@@ -1705,13 +1705,32 @@ BROWSER_JS = ("document.getElementById('out').textContent = 'js ran: ' + "
 BROWSER_CSS = "#greet { color: rgb(1, 2, 3); }\n"
 
 
-def test_chromium_precompressed_utf8(servers, tmp_path):
+def need_chromium():
+    """Chromium's path; the test is skipped without it, except under CI=true."""
     chromium = find_chromium()
     if not chromium:
         if os.environ.get("CI") == "true":
             pytest.fail("chromium is not installed, and under CI=true the browser test "
                         "must run (.ci/run installs chromium)")
         pytest.skip("chromium is not installed")
+    return chromium
+
+
+def chromium_dump(chromium, url, *flags):
+    """The DOM of URL once headless CHROMIUM has run its scripts, and
+    Chromium's stderr."""
+    with tempfile.TemporaryDirectory() as profile:
+        p = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
+             "--virtual-time-budget=5000", *flags, "--dump-dom", url],
+            capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
+    return p.stdout.decode("utf-8", errors="replace"), p.stderr.decode(errors="replace")
+
+
+def test_chromium_precompressed_utf8(servers, tmp_path):
+    chromium = need_chromium()
     root = tmp_path / "browser"
     files = {"index.html": BROWSER_HTML.encode(), "app.js": BROWSER_JS.encode(),
              "style.css": BROWSER_CSS.encode(), "hello.txt": "Grüße aus dem Text\n".encode()}
@@ -1731,18 +1750,37 @@ def test_chromium_precompressed_utf8(servers, tmp_path):
     r = get(srv, "/app.js", headers={"Accept-Encoding": "gzip, deflate, br"})
     assert r["Content-Encoding"] == "gzip", r
 
-    def dump(url):
-        with tempfile.TemporaryDirectory() as profile:
-            p = subprocess.run(
-                [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}",
-                 "--virtual-time-budget=5000", "--dump-dom", url],
-                capture_output=True, timeout=120, stdin=subprocess.DEVNULL)
-        return p.stdout.decode("utf-8", errors="replace"), p.stderr.decode(errors="replace")
-
-    dom, err = dump(f"http://127.0.0.1:{srv.port}/")
+    dom, err = chromium_dump(chromium, f"http://127.0.0.1:{srv.port}/")
     assert "Grüße aus dem HTML" in dom, (dom, err[-2000:])
     assert "js ran: Grüße aus dem JS color=rgb(1, 2, 3)" in dom, (dom, err[-2000:])
-    dom, err = dump(f"http://127.0.0.1:{srv.port}/hello.txt")
+    dom, err = chromium_dump(chromium, f"http://127.0.0.1:{srv.port}/hello.txt")
     assert "Grüße aus dem Text" in dom, (dom, err[-2000:])
+
+
+HTTPS_JS = ("var res = performance.getEntriesByType('resource').map(function (e) {"
+            " return e.name.replace(location.origin, '') + '=' + e.nextHopProtocol; })"
+            ".sort().join(' ');\n"
+            "document.getElementById('out').textContent = 'loaded over ' + location.protocol"
+            " + ' ' + performance.getEntries()[0].nextHopProtocol + ' color=' + "
+            "getComputedStyle(document.getElementById('greet')).color + ' assets: ' + res;\n")
+
+
+def test_chromium_https_with_a_local_ca(servers, tmp_path):
+    """The browser page over HTTPS: Chromium trusts the leaf made by a
+    local CA through its public key's hash; the page and its assets come
+    over TLS as HTTP/1.1."""
+    chromium = need_chromium()
+    pki = PKI(tmp_path / "pki")
+    leaf = pki.leaf("leaf", ["localhost"])
+    root = tmp_path / "browser"
+    write_files(root, {"index.html": BROWSER_HTML.encode(), "app.js": HTTPS_JS.encode(),
+                       "style.css": BROWSER_CSS.encode()})
+    s = tls_settings(root, leaf)
+    s.update({"server_name": "localhost", "charset": "utf-8"})
+    srv = servers.new(text=render_conf_lists(s)).start()
+    dom, err = chromium_dump(chromium, f"https://localhost:{tls_port(srv)}/",
+                             f"--ignore-certificate-errors-spki-list={leaf.spki_sha256()}",
+                             "--host-resolver-rules=MAP localhost 127.0.0.1")
+    assert "Grüße aus dem HTML" in dom, (dom, err[-2000:])
+    assert ("loaded over https: http/1.1 color=rgb(1, 2, 3) "
+            "assets: /app.js=http/1.1 /style.css=http/1.1") in dom, (dom, err[-2000:])

@@ -4,6 +4,7 @@ the suites. Each returns a short detail string or raises AssertionError."""
 import json
 import os
 import re
+import shlex
 import subprocess
 import threading
 
@@ -46,29 +47,51 @@ def main_pid(c):
     return c.run("systemctl", "show", "-P", "MainPID", "ringhttpd.service").stdout.strip()
 
 
-def port80_listeners(c):
-    return c.run("ss", "-Htln", "sport = :80").stdout.strip()
+def listeners(c, port):
+    return c.run("ss", "-Htln", f"sport = :{port}").stdout.strip()
+
+
+def listen_fd_names(c):
+    """The names of the sockets systemd passed to the running service
+    (LISTEN_FDNAMES of its environment as started: the server's
+    sd_listen_fds_with_names() unsets the variable, which leaves
+    /proc/PID/environ as it was)."""
+    env = c.run("cat", f"/proc/{main_pid(c)}/environ").stdout.split("\0")
+    names = next((v for v in env if v.startswith("LISTEN_FDNAMES=")), "=")
+    return names.partition("=")[2].split(":")
+
+
+def is_enabled(c, unit):
+    return c.run("systemctl", "is-enabled", unit, check=False).stdout.strip()
 
 
 def socket_waits(c):
-    """ringhttpd.socket is enabled and listening, the service not started."""
-    enabled = c.run("systemctl", "is-enabled", "ringhttpd.socket", check=False).stdout.strip()
+    """ringhttpd.socket is enabled and listening, the service not started;
+    ringhttpd-https.socket is disabled and nothing listens on port 443."""
+    enabled = is_enabled(c, "ringhttpd.socket")
     assert enabled == "enabled", f"ringhttpd.socket is {enabled}"
     assert unit_state(c, "ringhttpd.socket") == "active", "ringhttpd.socket is not active"
-    listening = port80_listeners(c)
+    listening = listeners(c, 80)
     assert listening, "nothing listens on port 80"
+    https = (is_enabled(c, "ringhttpd-https.socket"), unit_state(c, "ringhttpd-https.socket"))
+    assert https == ("disabled", "inactive"), f"ringhttpd-https.socket is {https}"
+    assert not listeners(c, 443), "listening on port 443:\n" + listeners(c, 443)
     state = unit_state(c, "ringhttpd.service")
     assert state == "inactive", f"ringhttpd.service is {state} before any connection"
     return "listening on " + ", ".join(line.split()[3] for line in listening.splitlines())
 
 
 def first_connection(c, page):
-    """The first request gets the page and leaves the service active."""
+    """The first request gets the page and leaves the service active, with
+    the one socket of ringhttpd.socket (ringhttpd-https.socket is not
+    enabled)."""
     expect_page(c, page)
     wait_until(lambda: unit_state(c, "ringhttpd.service") == "active", 10,
                "ringhttpd.service to be active")
     expect_page(c, page, "http://[::1]/")
-    return f"IPv4 and IPv6, MainPID {main_pid(c)}"
+    names = listen_fd_names(c)
+    assert names == ["http"], f"LISTEN_FDNAMES of the service: {names}"
+    return f"IPv4 and IPv6, MainPID {main_pid(c)}, LISTEN_FDNAMES={':'.join(names)}"
 
 
 def journal_entry(c, predicate, what):
@@ -113,10 +136,14 @@ def journal_events(c, conf):
 
 
 def set_config(c, conf, key, value):
-    """Replace the one line that sets key in conf; value in libconfig syntax."""
+    """Replace the one line that sets key in conf, or else the one that
+    shows it commented out ("# key = ..."); value in libconfig syntax."""
     with open(c.root + conf) as f:
         text = f.read()
-    text, n = re.subn(rf"(?m)^\s*{key}\s*=.*$", f"{key} = {value};", text)
+    for pattern in (rf"(?m)^\s*{key}\s*=.*$", rf"(?m)^# {key}\s*=.*$"):
+        text, n = re.subn(pattern, f"{key} = {value};", text)
+        if n:
+            break
     assert n == 1, f"{conf} has {n} {key} lines"
     write(c, conf, text)
 
@@ -136,17 +163,19 @@ def reload_new_root(c, conf):
     assert main_pid(c) == pid, f"MainPID changed from {pid} to {main_pid(c)}: not a reload"
 
 
-def no_request_lost(c, action, what):
-    """action(c) restarts the server while clients use it: three loops of
-    short requests on fresh connections (in batches of 50, until told to
-    stop, at most 20000 each), and two slow downloads of BIG_FILE, larger
-    than the socket buffers, that the old process must finish. Every
-    request gets 200 and all its bytes; the service ends up in a new
-    process."""
+def no_request_lost(c, action, what, base="http://127.0.0.1", curl_args=(), new_process=True):
+    """action(c) restarts (or, new_process=False, reloads) the server while
+    clients use it: three loops of short requests on fresh connections to
+    base (in batches of 50, until told to stop, at most 20000 each), and
+    two slow downloads of base + BIG_FILE, larger than the socket buffers,
+    that the old process (or configuration) must finish. curl_args go to
+    every curl. Every request gets 200 and all its bytes; the service ends
+    up in a new process, or stays in the same one."""
     stop = "/run/ringhttpd-test-stop"
+    opts = shlex.join(curl_args)
     one_loop = ("n=0; while [ $n -lt 400 ] && [ ! -e %s ]; do"
-                " curl -s -o /dev/null -w '%%{http_code}\\n' -H 'Connection: close'"
-                " --max-time 20 'http://127.0.0.1/?[1-50]'; n=$((n+1)); done" % stop)
+                " curl -s %s -o /dev/null -w '%%{http_code}\\n' -H 'Connection: close'"
+                " --max-time 20 '%s/?[1-50]'; n=$((n+1)); done" % (stop, opts, base))
     loops = f"rm -f {stop}; for i in 1 2 3; do ({one_loop}) & done; wait"
     slow = [f"/run/ringhttpd-test-slow{i}" for i in (1, 2)]
     old_pid = main_pid(c)
@@ -158,9 +187,9 @@ def no_request_lost(c, action, what):
     try:
         wait_until(lambda: len(codes) >= 200, 30, f"requests before {what}")
         procs += [subprocess.Popen(
-            ["nsenter", "-t", str(c.pid), "-a", "--", "curl", "-sS", "-o", path,
+            ["nsenter", "-t", str(c.pid), "-a", "--", "curl", "-sS", *curl_args, "-o", path,
              "--limit-rate", "16M", "--max-time", "60", "-w", "%{http_code}",
-             "http://127.0.0.1" + BIG_FILE], stdout=subprocess.PIPE, text=True)
+             base + BIG_FILE], stdout=subprocess.PIPE, text=True)
             for path in slow]
         wait_until(lambda: all(
             c.run("stat", "-c", "%s", path, check=False).stdout.strip() not in ("", "0")
@@ -180,7 +209,10 @@ def no_request_lost(c, action, what):
         assert (status, size) == ("200", str(BIG_SIZE)), \
             f"slow download of {BIG_FILE}: status {status}, {size} of {BIG_SIZE} bytes"
     new_pid = main_pid(c)
-    assert new_pid not in (old_pid, "0"), f"MainPID {old_pid} -> {new_pid}: not restarted"
+    if new_process:
+        assert new_pid not in (old_pid, "0"), f"MainPID {old_pid} -> {new_pid}: not restarted"
+    else:
+        assert new_pid == old_pid, f"MainPID {old_pid} -> {new_pid}: not a reload"
     return (f"{len(codes)} short requests, {after} of them before {what} was over, "
             f"and 2 downloads of {BIG_SIZE >> 20} MiB begun before it")
 

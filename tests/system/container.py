@@ -21,10 +21,12 @@ from rhtest import wait_until  # one helper for both suites (run.py sets the pat
 SUITE = "bookworm"
 # What the cached root holds besides a minimal Debian: an init, the tools the
 # tests run inside (procps for the unit's ExecReload=/bin/kill, as on any
-# standard system), and the libraries the server links with.
+# standard system; openssl, ssl-cert's snakeoil pair, certbot and pebble, a
+# local ACME CA, for HTTPS), and the libraries the server links with.
 ROOT_PACKAGES = sorted([
     "systemd", "systemd-sysv", "dbus", "procps", "curl", "iproute2",
-    "liburing2", "libconfig9", "libsystemd0", "media-types",
+    "openssl", "ssl-cert", "certbot", "pebble",
+    "liburing2", "libconfig9", "libsystemd0", "libssl3", "media-types",
 ])
 CACHE = os.environ.get("RINGHTTPD_SYSTEM_CACHE", "/var/cache/ringhttpd-system-test")
 STAMP = "etc/ringhttpd-system-test.stamp"

@@ -33,7 +33,8 @@ def run(results, stage, sysconfdir):
         checks.write(c, "/var/www/html/index.html", PAGE)
         c.boot()
         checks.run_all(results, c, [
-            ("socket enabled and listening, service inactive", enable_socket),
+            ("socket enabled and listening, https socket disabled, service inactive",
+             enable_socket),
             ("first connection starts the service and gets the page",
              checks.first_connection, PAGE),
             ("journal entries carry structured fields", checks.journal_fields),

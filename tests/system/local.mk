@@ -4,14 +4,15 @@
 # Debian root (see tests/system/container.py) and checks this build installed
 # by `make install`, then the .deb (built by `make deb` of packaging.mk, once
 # as is and once as the next Debian revision, to upgrade to; without running
-# the test suite again, which `make check` runs). Ends with one
-# "N passed, N failed" line.
+# the test suite again, which `make check` runs), then HTTPS with the .deb
+# (snakeoil, certbot against pebble). Ends with one "N passed, N failed" line.
 EXTRA_DIST += \
 	tests/system/checks.py \
 	tests/system/container.py \
 	tests/system/install_suite.py \
 	tests/system/package_suite.py \
-	tests/system/run.py
+	tests/system/run.py \
+	tests/system/tls_suite.py
 SYSTEM_TEST_PY = /usr/bin/python3
 
 .PHONY: check-system

@@ -21,6 +21,18 @@ def deb_version(deb):
                           text=True, check=True, timeout=30).stdout.strip()
 
 
+def stage_debs(c, debs):
+    """Copy the .deb files into the root, where apt's _apt user can read
+    them, and fetch what they need; returns their paths in the root."""
+    os.makedirs(c.root + DEBS, mode=0o755)
+    staged = [f"{DEBS}/{os.path.basename(d)}" for d in debs]
+    for src, dst in zip(debs, staged):
+        shutil.copy(src, c.root + dst)
+        os.chmod(c.root + dst, 0o644)
+    fetch_dependencies(c, staged)
+    return staged
+
+
 def fetch_dependencies(c, debs):
     """While the root still has network: its apt cache gets whatever the
     packages need. The apt lists of the cached root may be stale, and are
@@ -63,8 +75,9 @@ def upgrade_keeps_serving(c, deb):
 
 def remove_stops_listening(c):
     apt(c, "remove", "ringhttpd")
-    listening = checks.port80_listeners(c)
-    assert not listening, "still listening after remove:\n" + listening
+    for port in (80, 443):
+        listening = checks.listeners(c, port)
+        assert not listening, f"still listening on port {port} after remove:\n" + listening
     assert os.path.exists(c.root + CONF), f"remove deleted the conffile {CONF}"
 
 
@@ -78,17 +91,12 @@ def run(results, deb, newer_deb):
     with open(DEFAULT_PAGE) as f:
         page = f.read()
     with Container() as c:
-        os.makedirs(c.root + DEBS, mode=0o755)
-        first, newer = (f"{DEBS}/{os.path.basename(d)}" for d in (deb, newer_deb))
-        for src, dst in ((deb, first), (newer_deb, newer)):
-            shutil.copy(src, c.root + dst)
-            os.chmod(c.root + dst, 0o644)
-        fetch_dependencies(c, [first, newer])
+        first, newer = stage_debs(c, [deb, newer_deb])
         c.boot()
         checks.run_all(results, c, [
             ("apt-get install of the .deb", install, first),
-            ("socket enabled and listening after install, service inactive",
-             checks.socket_waits),
+            ("socket enabled and listening after install, https socket disabled, "
+             "service inactive", checks.socket_waits),
             ("first connection starts the service and gets the default page",
              checks.first_connection, page),
             ("journalctl -u ringhttpd has the start-up line", checks.journal_ready_line),
@@ -100,6 +108,7 @@ def run(results, deb, newer_deb):
              checks.security_score),
             ("apt-get install of a newer build upgrades in place and keeps serving",
              upgrade_keeps_serving, newer),
-            ("apt-get remove leaves nothing listening on port 80", remove_stops_listening),
+            ("apt-get remove leaves nothing listening on port 80 or 443",
+             remove_stops_listening),
             ("apt-get purge removes /etc/ringhttpd", purge_removes_config),
         ])

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Entry point of `make check-system`: runs the system test suites, each in
 its own container, and ends with one "N passed, N failed" line. A suite
-(install_suite.py, package_suite.py) is a module whose run() drives the
+(install_suite.py, package_suite.py, tls_suite.py) is a module whose run() drives the
 checks of checks.py through a Results tally; it is no pytest module."""
 
 import argparse
@@ -15,6 +15,7 @@ sys.path.insert(1, os.path.join(HERE, "..", "integration"))  # rhtest: the share
 
 import install_suite  # noqa: E402
 import package_suite  # noqa: E402
+import tls_suite  # noqa: E402
 from container import Results, log  # noqa: E402
 
 TOOLS = ("debootstrap", "systemd-nspawn", "nsenter", "chroot", "mount", "tar", "dpkg-deb")
@@ -41,8 +42,9 @@ def main():
         if args.deb and args.newer_deb:
             results.check("package suite ran to its end",
                           package_suite.run, results, args.deb, args.newer_deb)
+            results.check("HTTPS suite ran to its end", tls_suite.run, results, args.deb)
         else:
-            log("# package suite skipped: no --deb and --newer-deb given")
+            log("# package and HTTPS suites skipped: no --deb and --newer-deb given")
     return 0 if results.summary() else 1
 
 

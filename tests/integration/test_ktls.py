@@ -186,21 +186,22 @@ def serve_and_fetch(binary, pki):
         rhtest.write_files(root, {name: content(name) for name in FILES})
         out = os.path.join(work, "out")
         os.mkdir(out)
-        port = rhtest.free_port()
         settings = rhtest.base_settings(root)
-        settings.update({"tls_listen": [f"127.0.0.1:{port}"], "ktls": "auto",
+        settings.update({"tls_listen": ["127.0.0.1:0"], "ktls": "auto",
                          "tls_certificate": [pki.ecdsa[0], pki.rsa[0]],
                          "tls_key": [pki.ecdsa[1], pki.rsa[1]], "status_path": "/status",
                          "file_cache_max_file": CACHE_MAX, "log_level": "debug"})
         pool = rhtest.ServerPool(binary, os.path.join(work, "servers"))
         with rhtest.Notify() as notify:
             srv = pool.new(settings, env={"NOTIFY_SOCKET": notify.address}).start()
+            (_, port), = srv.tls
+            (_, plain), = [a for a in srv.addrs if a not in srv.tls]
             try:
                 before = tls_stat()
                 clients = {name: run_client(name, port, pki, out) for name in CLIENTS}
                 during = held_connection(port, pki, before)
                 connections = sum(len(c["handshakes"]) for c in clients.values()) + 1
-                metrics = srv.fetch("/status").body.decode()
+                metrics = rhtest.fetch(plain, "/status").body.decode()
                 i, status = 0, ""
                 deadline = time.monotonic() + 30    # STATUS= is sent every few seconds
                 while f"{connections} TLS handshakes" not in status:

@@ -211,6 +211,8 @@ def test_uring_refusal_causes(servers, root, tmp_path, disabled, err, words):
     if disabled is not None:
         if os.geteuid() != 0 or shutil.which("unshare") is None:
             pytest.skip("needs root and unshare (util-linux)")
+        if not os.path.exists("/proc/sys/kernel/io_uring_disabled"):
+            pytest.skip("this kernel has no kernel.io_uring_disabled sysctl (Linux 6.6 and later)")
         (tmp_path / "disabled").write_text(disabled + "\n")
         (tmp_path / "group").write_text("-1\n")
         wrapper = ["unshare", "-m", "--propagation", "private", "--", "sh", "-c",

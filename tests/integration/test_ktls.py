@@ -315,7 +315,12 @@ def ktls(binary, pki, tmp_path_factory):
     work = tmp_path_factory.mktemp("vm")
     sanitizers = [f"--env={v}" for v in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS")
                   if v in os.environ]
-    p = subprocess.run([VM_RUN, "--rw", str(work), "--rw", pki.dir, f"--env=RINGHTTPD={binary}",
+    # the build and source trees, and where the test runs, may be in /tmp
+    shown = {os.path.dirname(os.path.dirname(os.path.abspath(binary))),
+             os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+             os.getcwd()}
+    ro = [arg for d in sorted(shown) for arg in ("--ro", d)]
+    p = subprocess.run([VM_RUN, *ro, "--rw", str(work), "--rw", pki.dir, f"--env=RINGHTTPD={binary}",
                         *sanitizers, "--timeout", str(VM_TIMEOUT), "--",
                         sys.executable, "-B", os.path.abspath(__file__), "--guest", str(work),
                         pki.dir],

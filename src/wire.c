@@ -62,15 +62,7 @@ ssize_t rh_wire_send_raw(struct rh_wire *w, const void *buf, size_t len)
 
 ssize_t rh_wire_write(struct rh_wire *w, const struct iovec *iov, int n)
 {
-	struct msghdr msg = { .msg_iov = (struct iovec *)iov, .msg_iovlen = n };
-	ssize_t sent;
-
-	if (rh_wire_encrypts(w))
-		return rh_tls_write(w->tls, iov, n);
-	do
-		sent = sendmsg(w->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (sent < 0 && errno == EINTR);
-	return sent < 0 ? -errno : sent;
+	return rh_tls_write(w->tls, iov, n);
 }
 
 ssize_t rh_wire_send_now(struct rh_wire *w, const void *buf, size_t len, bool more)

@@ -69,9 +69,9 @@ static inline bool rh_wire_encrypts(const struct rh_wire *w)
 {
 	return w->tls && !rh_tls_kernel_sends(w->tls);
 }
-/* Some of the bytes of IOV[0..N), at once from the ring's thread: the
- * count taken, or -errno (-EAGAIN: full; the next call must offer the
- * same bytes again). */
+/* On a wire that encrypts: some of the bytes of IOV[0..N), at once from
+ * the ring's thread: the count taken, or -errno (-EAGAIN: full; the next
+ * call must offer the same bytes again). */
 ssize_t rh_wire_write(struct rh_wire *w, const struct iovec *iov, int n);
 /* Bytes straight to the socket, past any TLS: the answer to a plain HTTP
  * request on a TLS port. */

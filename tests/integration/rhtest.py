@@ -42,6 +42,15 @@ IMF_FIXDATE_RE = re.compile(
 STRONG_ETAG_RE = re.compile(r'^"[\x21\x23-\x7e]+"$')
 
 
+def skip_unless_ci(why, package):
+    """Skips the test for WHY (a tool missing), except under CI=true, which
+    installs Debian's PACKAGE for it: there the test fails instead."""
+    import pytest  # here: the benchmark and the system tests use this module without it
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{why}, and under CI=true this test must run (.ci/run installs {package})")
+    pytest.skip(f"{why} (Debian package {package})")
+
+
 def wait_until(predicate, timeout, what, interval=0.05):
     """Poll predicate() until it returns a true value; fail after timeout s."""
     deadline = time.monotonic() + timeout

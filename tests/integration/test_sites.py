@@ -14,7 +14,7 @@ import tempfile
 
 import pytest
 
-from rhtest import (PKI, Client, STRONG_ETAG_RE, IMF_FIXDATE_RE, Journal, base_settings,
+from rhtest import (PKI, Client, skip_unless_ci, STRONG_ETAG_RE, IMF_FIXDATE_RE, Journal, base_settings,
                     ipv6_loopback, one_error, render_conf_lists, req, run_binary, tls_port,
                     tls_settings, wait_until, write_files)
 
@@ -1709,10 +1709,7 @@ def need_chromium():
     """Chromium's path; the test is skipped without it, except under CI=true."""
     chromium = find_chromium()
     if not chromium:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed, and under CI=true the browser test "
-                        "must run (.ci/run installs chromium)")
-        pytest.skip("chromium is not installed")
+        skip_unless_ci("chromium is not installed", "chromium")
     return chromium
 
 

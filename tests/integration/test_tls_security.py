@@ -6,13 +6,11 @@ certificates, the loopback name) are listed apart, each with its reason."""
 
 import collections
 import json
-import os
 import shutil
 import subprocess
 
-import pytest
-
-from rhtest import PKI, render_conf_lists, tls_port, tls_settings, write_files
+from rhtest import (PKI, render_conf_lists, skip_unless_ci, tls_port, tls_settings,
+                    write_files)
 
 # Findings about the test's setup rather than the server's TLS.
 SETUP = {
@@ -39,10 +37,7 @@ def find_testssl():
 def test_testssl_finds_nothing_weak(servers, tmp_path):
     testssl = find_testssl()
     if not testssl:
-        if os.environ.get("CI") == "true":
-            pytest.fail("testssl.sh is not installed, and under CI=true this test must run "
-                        "(.ci/run installs testssl.sh)")
-        pytest.skip("testssl.sh is not installed (Debian package testssl.sh)")
+        skip_unless_ci("testssl.sh is not installed", "testssl.sh")
     pki = PKI(tmp_path / "pki")
     certs = [pki.leaf("ecdsa", ["localhost"]), pki.leaf("rsa", ["localhost"], "rsa")]
     # No precompressed files and no precompressed key: testssl's BREACH

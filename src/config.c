@@ -149,6 +149,11 @@ const struct rh_conf_key rh_conf_keys[] = {
 	  .def = true, .reload = true, .doc_type = "boolean" },
 	{ "ktls", RH_CONF_OTHER, parse_ktls, IN_CONFIG(ktls), .reload = true,
 	  .doc_type = "string", .doc_default = "\\(dqauto\\(dq" },
+	/* HTTP/2 */
+	{ "http2", RH_CONF_BOOL, rh_conf_bool, IN_CONFIG(http2), .def = true, .reload = true,
+	  .doc_type = "boolean" },
+	{ "http2_max_streams", RH_CONF_UINT, rh_conf_uint, IN_CONFIG(http2_max_streams), .min = 1,
+	  .max = 1000, .def = 128, .reload = true, .doc_type = "integer" },
 	/* Logging */
 	{ "access_log", RH_CONF_STRING, parse_access_log, IN_CONFIG(access_log), .def_str = "off",
 	  .reload = true, .doc_type = "string" },

@@ -58,6 +58,8 @@ struct rh_config {
 	char *tls_ciphersuites; /* TLS 1.3 */
 	bool tls_session_tickets;
 	bool ktls; /* "auto": offload sending to the kernel where it can */
+	bool http2; /* h2 by ALPN on TLS sockets, h2c by prior knowledge on plain ones */
+	unsigned http2_max_streams; /* SETTINGS_MAX_CONCURRENT_STREAMS */
 	char *user;
 	unsigned keepalive_timeout;
 	unsigned header_timeout;

@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "exchange.h"
 #include "file.h"
+#include "h2_request.h"
 #include "log.h"
 #include "ring.h"
 #include "server.h"
@@ -302,37 +303,6 @@ static void warm_next(struct rh_h2 *h)
 	}
 }
 
-/* The stream's request, from its stored fields: 0, or the status to answer. */
-static int build_request(struct h2_stream *st, struct rh_request *req)
-{
-	struct rh_fields f;
-	const char *p = st->fields, *end = st->fields + st->fields_len;
-	int rc = 0;
-
-	rh_fields_begin(req, &f, 20);
-	while (p < end && rc == 0) {
-		uint32_t nlen, vlen;
-		struct rh_str name, value;
-
-		memcpy(&nlen, p, 4);
-		memcpy(&vlen, p + 4, 4);
-		name = (struct rh_str){ p + 8, nlen };
-		value = (struct rh_str){ p + 8 + nlen, vlen };
-		p += 8 + nlen + vlen;
-		if (nlen && name.p[0] == ':') { /* the session checked which, and once each */
-			if (nlen == 7 && !memcmp(name.p, ":method", 7))
-				rh_request_method(req, value);
-			else if (nlen == 5 && !memcmp(name.p, ":path", 5))
-				rc = rh_request_target(req, value);
-			else if (nlen == 10 && !memcmp(name.p, ":authority", 10))
-				f.authority = value;
-			continue;
-		}
-		rc = rh_fields_add(req, &f, name, value);
-	}
-	return rc ? rc : rh_fields_end(req, &f);
-}
-
 /* Plans the answer to the stream's request and submits it, or leaves the
  * stream waiting for a look-up or a listing. */
 static void plan_stream(struct rh_h2 *h, struct h2_stream *st)
@@ -341,7 +311,7 @@ static void plan_stream(struct rh_h2 *h, struct h2_stream *st)
 	struct rh_request req;
 	struct rh_exchange_env env;
 	enum rh_exchange_next next;
-	int status = -build_request(st, &req);
+	int status = -rh_h2_request(st->fields, st->fields_len, &req);
 	bool keep_alive = true;
 
 	if (!st->x && !(st->x = rh_slab_get(&r->exchanges))) {
@@ -385,20 +355,20 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 	memset(st, 0, sizeof *st);
 	st->id = frame->hd.stream_id;
 	st->start_usec = rh_monotonic_usec();
+	st->deadline = h->r->now + cfg_of(h)->header_timeout;
 	link_stream(h, st);
 	h->idle = false;
 	nghttp2_session_set_stream_user_data(session, st->id, st);
 	return 0;
 }
 
-/* Keeps a field behind the others: [name length][value length][name][value].
- * The whole list is at most buffer_size by RFC 9113's measure, which
- * counts 32 more per field than this takes, so a buffer of that size
- * always holds it. */
+/* Keeps a field behind the others, in a head buffer: a small one while
+ * the fields fit, else one of buffer_size, which holds any list within the
+ * limit. */
 static bool keep_field(struct rh_h2 *h, struct h2_stream *st, const uint8_t *name, uint32_t nlen,
 		       const uint8_t *value, uint32_t vlen)
 {
-	uint32_t need = st->fields_len + 8 + nlen + vlen;
+	uint32_t need = st->fields_len + rh_h2_field_bytes(nlen, vlen);
 
 	if (need > st->fields_cap) {
 		uint32_t cap = need <= RH_HEAD_SMALL ? RH_HEAD_SMALL : h->r->bufs.size;
@@ -413,11 +383,7 @@ static bool keep_field(struct rh_h2 *h, struct h2_stream *st, const uint8_t *nam
 		st->fields = fields;
 		st->fields_cap = cap;
 	}
-	memcpy(st->fields + st->fields_len, &nlen, 4);
-	memcpy(st->fields + st->fields_len + 4, &vlen, 4);
-	memcpy(st->fields + st->fields_len + 8, name, nlen);
-	memcpy(st->fields + st->fields_len + 8 + nlen, value, vlen);
-	st->fields_len = need;
+	rh_h2_field_put(st->fields, &st->fields_len, name, nlen, value, vlen);
 	return true;
 }
 
@@ -431,7 +397,7 @@ static int on_header(nghttp2_session *session, const nghttp2_frame *frame, const
 	if (!st || st->state != S_HEADERS)
 		return 0;
 	/* the head limit of HTTP/1 (buffer_size), as SETTINGS_MAX_HEADER_LIST_SIZE says */
-	st->list_size += nlen + vlen + 32;
+	st->list_size += rh_h2_field_cost(nlen, vlen);
 	if (st->list_size > h->r->bufs.size) {
 		calm_down(h, NGHTTP2_ENHANCE_YOUR_CALM, "a header list over buffer_size");
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
@@ -500,6 +466,11 @@ static int on_frame_send(nghttp2_session *session, const nghttp2_frame *frame, v
 		st->state = S_SENT;
 		if (h->reset_budget < 2 * (int)cfg_of(h)->http2_max_streams)
 			h->reset_budget++;
+		/* the answer is whole: a request body still coming is not wanted
+		 * (RFC 9113 8.1) */
+		if (!nghttp2_session_get_stream_remote_close(session, st->id))
+			nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, st->id,
+						  NGHTTP2_NO_ERROR);
 	}
 	return 0;
 }
@@ -857,7 +828,6 @@ enum rh_h2_next rh_h2_received(struct rh_ring *r, struct rh_conn *c, const char 
 	ssize_t rc;
 
 	(void)r;
-	h->idle = false;
 	rc = nghttp2_session_mem_recv(h->session, (const uint8_t *)data, len);
 	if (rc < 0)
 		refused(h, rc);
@@ -935,6 +905,9 @@ enum rh_h2_next rh_h2_tick(struct rh_ring *r, struct rh_conn *c)
 	uint32_t timeout = r->site->cfg->send_timeout;
 
 	for (struct h2_stream *st = h->streams; st; st = st->next) {
+		/* a header block left unfinished holds the whole connection */
+		if (st->state == S_HEADERS && st->deadline <= r->now)
+			return RH_H2_FAILED;
 		if (st->state != S_SENDING)
 			continue;
 		/* a window shut for a while: the chunk goes back to the pool */

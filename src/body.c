@@ -417,6 +417,16 @@ ssize_t rh_tx_sendfile(struct rh_tx *t, struct rh_wire *w, size_t len)
 	return n;
 }
 
+ssize_t rh_tx_read_cached(struct rh_tx *t, char *dst, size_t len)
+{
+	struct iovec iov = { dst, len };
+	ssize_t n = preadv2(t->file->fd, &iov, 1, t->off, RWF_NOWAIT);
+
+	if (n < 0 && errno == EOPNOTSUPP) /* a file system that cannot say: ask the cache */
+		n = rh_tx_cached(t, len) ? pread(t->file->fd, dst, len, t->off) : (errno = EAGAIN, -1);
+	return n < 0 ? -errno : n;
+}
+
 bool rh_tx_cached(const struct rh_tx *t, uint64_t len)
 {
 	return rh_pagecache_holds(t->file->fd, t->file->size, t->off, len, &t->file->map);

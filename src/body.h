@@ -118,6 +118,11 @@ void rh_tx_took(const struct rh_body_env *env, struct rh_tx *t, uint64_t n);
 /* Up to LEN of the file's next bytes by sendfile, at once: as
  * rh_wire_sendfile. */
 ssize_t rh_tx_sendfile(struct rh_tx *t, struct rh_wire *w, size_t len);
+/* Up to LEN of the file's next bytes into DST, at once and only from the
+ * page cache (RWF_NOWAIT): the count (fewer when only those are cached;
+ * the span is not taken yet), -EAGAIN when none is, 0 at the file's end,
+ * or -errno. */
+ssize_t rh_tx_read_cached(struct rh_tx *t, char *dst, size_t len);
 /* Whether the file's next LEN bytes are in the page cache. */
 bool rh_tx_cached(const struct rh_tx *t, uint64_t len);
 /* The file's next chunk into pooled buffer BUF by a READ through the ring

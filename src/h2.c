@@ -35,6 +35,9 @@
 /* Frames that ask work of the server and carry no request (PING, SETTINGS,
  * PRIORITY, empty DATA): more than this in one second is a flood. */
 #define FLOOD_PER_SECOND 1000
+/* How far ahead a file's pages are asked of the page cache at once:
+ * asking for each frame cost a system call per 16 KiB. */
+#define CACHED_AHEAD (256u << 10)
 /* A nonzero window shut again before this many seconds of waiting does
  * not cost the stream its pooled buffer. */
 #define BUFFER_HOLD_SECONDS 1
@@ -48,7 +51,11 @@ enum stream_state {
 };
 
 /* How a DATA frame's payload is taken, decided when the frame is made. */
-enum frame_source { F_MEMORY, F_PREAD, F_SENDFILE };
+enum frame_source {
+	F_MEMORY,   /* copied from memory behind its head */
+	F_IN_PLACE, /* read from the page cache behind its head already */
+	F_SENDFILE, /* its head, then sendfile(2) of its length */
+};
 
 struct h2_stream {
 	struct h2_stream *prev, *next; /* the connection's streams */
@@ -57,10 +64,12 @@ struct h2_stream {
 	uint8_t source; /* enum frame_source of the frame being made */
 	uint8_t warmups;
 	bool needs_read;   /* deferred until its next chunk is read */
+	bool wants_room;   /* deferred until the out buffer has room, or the next turn */
 	bool closed;	   /* the session closed it while its frame was half sent */
 	uint32_t frame_len; /* of the frame being made */
 	const char *frame_mem;
 	uint32_t sendfile_left; /* F_SENDFILE: payload bytes still to send */
+	uint64_t cached_from, cached_to; /* these pages were cached when last asked */
 	uint32_t deadline;	/* S_SENDING: send_timeout since it last sent */
 	uint32_t listing_since;
 	uint64_t start_usec;
@@ -86,6 +95,7 @@ struct rh_h2 {
 	uint32_t written; /* in this turn */
 	bool wants_buf;	  /* a stream needs a chunk read, and the pool had no buffer */
 	bool room_wanted; /* a frame waits for the out buffer to be written */
+	bool room_waiting; /* some stream wants_room */
 	bool polling;	  /* a POLLOUT is armed */
 	bool going_away;  /* GOAWAY submitted */
 	bool terminated;  /* for breaking a limit, or a protocol error */
@@ -505,9 +515,30 @@ static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t code, 
 	return 0;
 }
 
+/* Whether the pages of the stream's next frame are cached, asked of the
+ * page cache for CACHED_AHEAD bytes at a time. */
+static bool pages_cached(struct h2_stream *st, const struct rh_tx *t)
+{
+	uint64_t ahead = t->left < CACHED_AHEAD ? t->left : CACHED_AHEAD;
+
+	if (t->off >= st->cached_from && t->off + st->frame_len <= st->cached_to)
+		return true;
+	st->cached_from = st->cached_to = 0;
+	if (rh_tx_cached(t, ahead)) {
+		st->cached_from = t->off;
+		st->cached_to = t->off + ahead;
+		return true;
+	}
+	return rh_tx_cached(t, st->frame_len);
+}
+
 /* The stream's next DATA frame: how long, and where its payload comes
- * from. Pages that are not cached are read first: the stream is deferred
- * until they are. */
+ * from. A frame is made only when the out buffer has room for it in this
+ * turn; otherwise the stream waits for the next write. A file's bytes that
+ * go through user space are read here, from the page cache only, straight
+ * into the out buffer behind where the frame's head goes; pages that are
+ * not cached are read through the ring first, the stream deferred until
+ * they are. */
 static ssize_t read_body(nghttp2_session *session, int32_t id, uint8_t *buf, size_t length,
 			 uint32_t *flags, nghttp2_data_source *source, void *user)
 {
@@ -517,30 +548,67 @@ static ssize_t read_body(nghttp2_session *session, int32_t id, uint8_t *buf, siz
 	const char *p;
 	uint64_t len;
 	enum rh_span span = rh_tx_span(&h->r->body, t, &p, &len);
-	bool encrypts = rh_wire_encrypts(&h->c->w);
-	size_t max = encrypts ? RECORD_DATA_MAX : DATA_MAX;
+	size_t max = rh_wire_encrypts(&h->c->w) ? RECORD_DATA_MAX : DATA_MAX;
+	ssize_t n;
 
 	(void)session, (void)id, (void)buf;
-	if (length > max)
-		length = max;
 	if (span == RH_SPAN_END) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 		return 0;
 	}
+	if (h->written >= TURN || h->out_len + FRAME_HEAD + max > OUT_CAP) {
+		st->wants_room = h->room_waiting = true;
+		h->room_wanted |= h->written < TURN;
+		return NGHTTP2_ERR_DEFERRED;
+	}
+	if (length > max)
+		length = max;
 	st->frame_len = len < length ? len : length;
 	if (span == RH_SPAN_MEMORY) {
 		st->source = F_MEMORY;
 		st->frame_mem = p;
-	} else if (!rh_tx_cached(t, st->frame_len)) {
-		st->needs_read = true;
-		return NGHTTP2_ERR_DEFERRED;
+	} else if (rh_wire_sends_pages(&h->c->w) && !t->reads_only) {
+		if (!pages_cached(st, t)) {
+			st->needs_read = true;
+			return NGHTTP2_ERR_DEFERRED;
+		}
+		st->source = F_SENDFILE;
 	} else {
-		st->source = rh_wire_sends_pages(&h->c->w) && !t->reads_only ? F_SENDFILE : F_PREAD;
+		n = rh_tx_read_cached(t, h->out + h->out_len + FRAME_HEAD, st->frame_len);
+		if (n == -EAGAIN) {
+			st->needs_read = true;
+			return NGHTTP2_ERR_DEFERRED;
+		}
+		if (n <= 0) {
+			if (rh_ring_may_warn(h->r))
+				rh_warn("%.*s: %s while being sent; connection closed",
+					(int)t->file->key_len, t->file->key,
+					n < 0 ? strerror(-n) : "shorter than announced");
+			h->failed = true;
+			return NGHTTP2_ERR_CALLBACK_FAILURE;
+		}
+		st->source = F_IN_PLACE;
+		st->frame_len = n;
 	}
 	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
 	if (st->frame_len == st->body_left)
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 	return st->frame_len;
+}
+
+/* The streams that waited for room in the out buffer, or for the next
+ * turn, make their frames again. */
+static void resume_room_waiters(struct rh_h2 *h)
+{
+	if (!h->room_waiting)
+		return;
+	h->room_waiting = false;
+	for (struct h2_stream *st = h->streams; st; st = st->next) {
+		if (st->wants_room) {
+			st->wants_room = false;
+			nghttp2_session_resume_data(h->session, st->id);
+		}
+	}
 }
 
 /* Writes what the out buffer holds. MORE: further bytes follow at once.
@@ -596,44 +664,46 @@ static bool send_pages(struct rh_h2 *h, struct h2_stream *st)
 	return true;
 }
 
+/* After a frame of LENGTH for ST: a chunk read ahead that a shut window
+ * leaves waiting goes back to the pool, to be read again once the window
+ * opens (the session takes the frame off the windows after this). */
+static void give_back_stalled(struct rh_h2 *h, struct h2_stream *st, size_t length)
+{
+	int32_t conn = nghttp2_session_get_remote_window_size(h->session) - (int32_t)length;
+
+	if (conn > 0) {
+		if (st->x->f.tx.buf >= 0 &&
+		    nghttp2_session_get_stream_remote_window_size(h->session, st->id) <=
+			    (int32_t)length)
+			rh_tx_unread(&h->r->body, &st->x->f.tx);
+		return;
+	}
+	for (struct h2_stream *s = h->streams; s; s = s->next)
+		if (s->x && s->x->f.tx.buf >= 0 && h->reading != s)
+			rh_tx_unread(&h->r->body, &s->x->f.tx);
+}
+
 static int send_data(nghttp2_session *session, nghttp2_frame *frame, const uint8_t *framehd,
 		     size_t length, nghttp2_data_source *source, void *user)
 {
 	struct rh_h2 *h = user;
 	struct h2_stream *st = source->ptr;
 	struct rh_tx *t = &st->x->f.tx;
-	char *dst;
 
 	(void)session, (void)frame;
-	if (h->partial != st) {
-		/* one call of the session may make several frames: each waits
-		 * for room, and for the next turn once this one is over */
-		if (h->written >= TURN)
-			return NGHTTP2_ERR_WOULDBLOCK;
-		if (h->out_len + FRAME_HEAD + length > OUT_CAP) {
-			h->room_wanted = true;
-			return NGHTTP2_ERR_WOULDBLOCK;
-		}
+	if (h->partial != st) { /* read_body saw to the room */
 		memcpy(h->out + h->out_len, framehd, FRAME_HEAD);
 		h->out_len += FRAME_HEAD;
-		dst = h->out + h->out_len;
 		st->body_left -= length;
 		st->deadline = h->r->now + cfg_of(h)->send_timeout;
 		switch (st->source) {
 		case F_MEMORY:
-			memcpy(dst, st->frame_mem, length);
+			memcpy(h->out + h->out_len, st->frame_mem, length);
+			/* fall through */
+		case F_IN_PLACE:
 			h->out_len += length;
 			rh_tx_took(&h->r->body, t, length);
-			return 0;
-		case F_PREAD:
-			if (pread(t->file->fd, dst, length, t->off) != (ssize_t)length) {
-				rh_warn("%.*s: changed while being sent; connection closed",
-					(int)t->file->key_len, t->file->key);
-				h->failed = true;
-				return NGHTTP2_ERR_CALLBACK_FAILURE;
-			}
-			h->out_len += length;
-			rh_tx_took(&h->r->body, t, length);
+			give_back_stalled(h, st, length);
 			return 0;
 		case F_SENDFILE:
 			h->partial = st;
@@ -689,6 +759,7 @@ static void write_some(struct rh_h2 *h)
 		return;
 	}
 	h->written = 0;
+	rh_wire_cork(&h->c->w, true);
 	for (;;) {
 		const uint8_t *data;
 		ssize_t n;
@@ -698,6 +769,8 @@ static void write_some(struct rh_h2 *h)
 		if ((h->out_len >= OUT_FILL || h->room_wanted) && !flush_out(h, true))
 			break;
 		h->room_wanted = false;
+		if (h->written < TURN)
+			resume_room_waiters(h);
 		if (h->written >= TURN)
 			break;
 		n = nghttp2_session_mem_send(h->session, &data);
@@ -719,13 +792,15 @@ static void write_some(struct rh_h2 *h)
 		memcpy(h->out + h->out_len, data, n);
 		h->out_len += n;
 	}
+	rh_wire_cork(&h->c->w, false);
 	if (h->failed)
 		return;
 	if (h->out_len == h->out_sent && !h->partial) {
 		rh_slab_put(&r->h2.outs, h->out);
 		h->out = NULL;
 		h->out_len = h->out_sent = 0;
-		if (h->written < TURN || !nghttp2_session_want_write(h->session))
+		if (!h->room_waiting &&
+		    (h->written < TURN || !nghttp2_session_want_write(h->session)))
 			return;
 	}
 	/* a full socket, or the turn is over (then POLLOUT fires at once) */
@@ -741,12 +816,16 @@ static enum rh_h2_next settle(struct rh_h2 *h)
 {
 	bool pending;
 
+	warm_next(h); /* which may answer streams that waited their turn */
 	write_some(h);
 	read_next(h, -1);
-	warm_next(h);
 	if (h->failed)
 		return RH_H2_FAILED;
 	pending = h->out || h->partial || h->polling || h->reading;
+	/* a connection ended for breaking a limit whose socket takes no more
+	 * is closed without its GOAWAY: the client does not read */
+	if (h->terminated && (h->out || h->partial || h->polling))
+		return RH_H2_FAILED;
 	if (!pending && !nghttp2_session_want_read(h->session) &&
 	    !nghttp2_session_want_write(h->session))
 		return RH_H2_DONE;

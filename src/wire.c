@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <liburing.h>
 #include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/sendfile.h>
@@ -114,6 +116,13 @@ void rh_wire_close_notify(struct rh_wire *w)
 {
 	if (w->tls)
 		rh_tls_close_notify(w->tls);
+}
+
+void rh_wire_cork(struct rh_wire *w, bool on)
+{
+	int v = on;
+
+	setsockopt(w->fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v);
 }
 
 void rh_wire_shutdown_send(struct rh_wire *w)

@@ -89,6 +89,9 @@ bool rh_wire_unsettled(const struct rh_wire *w);
 unsigned rh_wire_unsent(const struct rh_wire *w);
 /* TLS: close_notify, when the socket takes it at once. */
 void rh_wire_close_notify(struct rh_wire *w);
+/* ON: what is written is held for full segments (TCP_CORK) until OFF,
+ * which sends what is held. */
+void rh_wire_cork(struct rh_wire *w, bool on);
 /* No more sending (after close_notify): the peer reads to the end, then
  * sees the FIN. */
 void rh_wire_shutdown_send(struct rh_wire *w);

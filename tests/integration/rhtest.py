@@ -1812,8 +1812,10 @@ def curl_h2(url, ca=None, args=(), resolve=None, timeout=60):
         assert p.returncode == 0, f"curl exited with {p.returncode}: {err[-3000:]}"
         with open(head, "rb") as f:
             raw = f.read()
-        with open(body, "rb") as f:
-            data = f.read()
+        data = b""
+        if os.path.exists(body):        # curl makes no file for an empty body
+            with open(body, "rb") as f:
+                data = f.read()
     assert raw.endswith(b"\r\n\r\n"), raw
     lines = raw[:-4].split(b"\r\n")
     m = H2_STATUS_LINE_RE.match(lines[0])

@@ -99,7 +99,7 @@ static void request_line(char *dst, size_t room, const struct rh_access_rec *rec
 
 	dst[n++] = ' ';
 	n += rh_log_escape(dst + n, room - 16 - n, target, rec->target_len);
-	snprintf(dst + n, room - n, " HTTP/1.%d", rec->version % 10);
+	snprintf(dst + n, room - n, " HTTP/%d.%d", rec->version / 10, rec->version % 10);
 }
 
 static void log_to_journal(const char *peer, const struct rh_access_rec *rec, int status,

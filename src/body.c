@@ -228,10 +228,9 @@ static enum rh_tx_status send_pending(const struct rh_body_env *env, struct rh_t
  * submission. A short read (the file shrank) cancels the send. On a wire
  * that encrypts, the read alone: its bytes are encrypted when it is done. */
 static enum rh_tx_status read_chunk(const struct rh_body_env *env, struct rh_tx *t,
-				    struct rh_wire *w, uint32_t buf)
+				    struct rh_wire *w, uint32_t buf, bool linked)
 {
 	uint32_t len = chunk_len(env, t);
-	bool linked = !rh_wire_encrypts(w);
 	struct io_uring_sqe *sqe = rh_sq_get(env->uring, linked ? 2 : 1);
 	char *dst = rh_buf(env->bufs, buf);
 
@@ -258,7 +257,7 @@ static enum rh_tx_status read_next(const struct rh_body_env *env, struct rh_tx *
 {
 	int buf = rh_bufpool_take_in_turn(env->bufs);
 
-	return buf < 0 ? RH_TX_NEED_BUF : read_chunk(env, t, w, buf);
+	return buf < 0 ? RH_TX_NEED_BUF : read_chunk(env, t, w, buf, !rh_wire_encrypts(w));
 }
 
 /* Sends the file range from the ring's thread while its pages are cached,
@@ -313,7 +312,7 @@ enum rh_tx_status rh_tx_start(const struct rh_body_env *env, struct rh_tx *t, st
 enum rh_tx_status rh_tx_resume(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
 			       uint32_t buf)
 {
-	return read_chunk(env, t, w, buf);
+	return read_chunk(env, t, w, buf, !rh_wire_encrypts(w));
 }
 
 enum rh_tx_status rh_tx_sent(const struct rh_body_env *env, struct rh_tx *t, struct rh_wire *w,
@@ -356,6 +355,89 @@ enum rh_tx_status rh_tx_writable(const struct rh_body_env *env, struct rh_tx *t,
 	if (t->mode == RH_TX_MEMORY || t->buf >= 0) /* the rest of a send */
 		return send_pending(env, t, w, NULL);
 	return push_file(env, t, w);
+}
+
+void rh_tx_head_taken(struct rh_tx *t, uint32_t len)
+{
+	t->head_sent = len;
+}
+
+enum rh_span rh_tx_span(const struct rh_body_env *env, struct rh_tx *t, const char **p,
+			uint64_t *len)
+{
+	for (;;) {
+		if (t->head_sent < t->head_len) {
+			*p = t->head + t->head_sent;
+			*len = t->head_len - t->head_sent;
+			return RH_SPAN_MEMORY;
+		}
+		if (t->mode == RH_TX_MEMORY) {
+			*p = t->mem;
+			*len = t->left;
+			return t->left ? RH_SPAN_MEMORY : RH_SPAN_END;
+		}
+		if (t->buf >= 0 && t->buf_sent < t->buf_len) {
+			*p = rh_buf(env->bufs, t->buf) + t->buf_sent;
+			*len = t->buf_len - t->buf_sent;
+			return RH_SPAN_MEMORY;
+		}
+		if (t->left) {
+			*len = t->left;
+			return RH_SPAN_FILE;
+		}
+		if (!t->parts || !next_part(t))
+			return RH_SPAN_END;
+	}
+}
+
+void rh_tx_took(const struct rh_body_env *env, struct rh_tx *t, uint64_t n)
+{
+	if (t->head_sent < t->head_len || t->mode == RH_TX_MEMORY ||
+	    (t->buf >= 0 && t->buf_sent < t->buf_len)) {
+		advance(t, n);
+		if (t->buf >= 0 && t->buf_sent == t->buf_len) {
+			rh_bufpool_release(env->bufs, t->buf);
+			t->buf = -1;
+		}
+		return;
+	}
+	t->off += n;
+	t->left -= n;
+	t->bytes_sent += n;
+}
+
+ssize_t rh_tx_sendfile(struct rh_tx *t, struct rh_wire *w, size_t len)
+{
+	ssize_t n = rh_wire_sendfile(w, t->file->fd, &t->off, len);
+
+	if (n > 0) {
+		t->left -= n;
+		t->bytes_sent += n;
+	}
+	return n;
+}
+
+bool rh_tx_cached(const struct rh_tx *t, uint64_t len)
+{
+	return rh_pagecache_holds(t->file->fd, t->file->size, t->off, len, &t->file->map);
+}
+
+enum rh_tx_status rh_tx_read_ahead(const struct rh_body_env *env, struct rh_tx *t,
+				   struct rh_wire *w, uint32_t buf)
+{
+	return read_chunk(env, t, w, buf, false);
+}
+
+void rh_tx_unread(const struct rh_body_env *env, struct rh_tx *t)
+{
+	uint32_t unsent = t->buf_len - t->buf_sent;
+
+	if (t->buf < 0)
+		return;
+	t->off -= unsent;
+	t->left += unsent;
+	rh_bufpool_release(env->bufs, t->buf);
+	t->buf = -1;
 }
 
 void rh_tx_end(const struct rh_body_env *env, struct rh_tx *t)

@@ -100,6 +100,34 @@ enum rh_tx_status rh_tx_read(const struct rh_body_env *env, struct rh_tx *t, str
 			     int res);
 enum rh_tx_status rh_tx_writable(const struct rh_body_env *env, struct rh_tx *t,
 				 struct rh_wire *w, int res);
+/* For a protocol that frames the body itself (HTTP/2), which pulls its
+ * bytes span by span: */
+/* The head went in the protocol's own form: its first LEN bytes are done
+ * with. What follows them (an error's short page) is body. */
+void rh_tx_head_taken(struct rh_tx *t, uint32_t len);
+enum rh_span {
+	RH_SPAN_END,	/* the body is over */
+	RH_SPAN_MEMORY, /* *P: a part's head, bytes in memory, or a chunk read ahead */
+	RH_SPAN_FILE,	/* the file's bytes from t->off; read them ahead, or send its pages */
+};
+/* Where the next bytes are, and how many (*LEN) are there. */
+enum rh_span rh_tx_span(const struct rh_body_env *env, struct rh_tx *t, const char **p,
+			uint64_t *len);
+/* N bytes of the span are sent (a chunk read ahead goes back once all are). */
+void rh_tx_took(const struct rh_body_env *env, struct rh_tx *t, uint64_t n);
+/* Up to LEN of the file's next bytes by sendfile, at once: as
+ * rh_wire_sendfile. */
+ssize_t rh_tx_sendfile(struct rh_tx *t, struct rh_wire *w, size_t len);
+/* Whether the file's next LEN bytes are in the page cache. */
+bool rh_tx_cached(const struct rh_tx *t, uint64_t len);
+/* The file's next chunk into pooled buffer BUF by a READ through the ring
+ * (RH_OP_READ on W); its bytes are a span once it completes with
+ * t->buf_len. RH_TX_BUSY, or RH_TX_CLOSED when the ring is full. */
+enum rh_tx_status rh_tx_read_ahead(const struct rh_body_env *env, struct rh_tx *t,
+				   struct rh_wire *w, uint32_t buf);
+/* Gives the chunk read ahead back unsent: its bytes are read again later. */
+void rh_tx_unread(const struct rh_body_env *env, struct rh_tx *t);
+
 /* The body is over: gives back what it holds. */
 void rh_tx_end(const struct rh_body_env *env, struct rh_tx *t);
 

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "exchange.h"
 #include "file.h"
+#include "h2.h"
 #include "log.h"
 #include "mailbox.h"
 #include "ring.h"
@@ -17,10 +18,6 @@
 #include "sq.h"
 
 #define LINGER_SECONDS 5
-/* Each warm-up brings at least one more piece of a path into the dentry
- * cache; after this many the request is planned with look-ups that may
- * block, so that it always ends. */
-#define WARMUPS_MAX 4
 
 static void conn_process(struct rh_ring *r, struct rh_conn *c);
 
@@ -56,14 +53,13 @@ static const struct rh_config *cfg(struct rh_ring *r)
 	return r->site->cfg;
 }
 
-/* What the connection's exchange needs of the ring. */
-static struct rh_exchange_env exchange_env(struct rh_ring *r, struct rh_conn *c)
+struct rh_exchange_env rh_conn_exchange_env(struct rh_ring *r, struct rh_conn *c)
 {
 	return (struct rh_exchange_env){
 		.site = r->site, .files = &r->files, .body = &r->body, .access = &r->access,
 		.stats = &r->stats, .plan = &r->plan, .now = r->now, .wall = r->wall,
 		.date = r->date, .random = rh_ring_random(r), .peer = &c->peer,
-		.last_warning = &r->last_warning, .may_block = c->warmups >= WARMUPS_MAX,
+		.last_warning = &r->last_warning, .may_block = c->warmups >= RH_WARMUPS_MAX,
 		.listings = r->srv->listings,
 		.listing_since = c->listing_since ? c->listing_since : r->now,
 		.wake = rh_mailbox_post, .wake_ctx = &r->mailbox,
@@ -193,7 +189,7 @@ static void end_exchange(struct rh_ring *r, struct rh_conn *c)
 
 	if (!c->x)
 		return;
-	env = exchange_env(r, c);
+	env = rh_conn_exchange_env(r, c);
 	rh_exchange_end(&env, c->x);
 	rh_slab_put(&r->exchanges, c->x);
 	c->x = NULL;
@@ -202,7 +198,10 @@ static void end_exchange(struct rh_ring *r, struct rh_conn *c)
 static void conn_release(struct rh_ring *r, struct rh_conn *c)
 {
 	stop_waiting(r, c);
-	end_exchange(r, c);
+	if (c->http2)
+		rh_h2_free(r, c);
+	else
+		end_exchange(r, c);
 	put_in(r, c);
 	rh_wire_close(&r->uring, &c->w);
 	c->phase = RH_CONN_FREE;
@@ -333,6 +332,60 @@ static void start_lingering(struct rh_ring *r, struct rh_conn *c)
 	arm_recv(r, c, r->bufs.size);
 }
 
+/* What an HTTP/2 session said it does next; ARM: a receive is due (its
+ * bytes were taken). Once the connection is ending, only a failure counts. */
+static void h2_after(struct rh_ring *r, struct rh_conn *c, enum rh_h2_next next, bool arm)
+{
+	if (c->phase != RH_CONN_H2) {
+		if (next == RH_H2_FAILED)
+			conn_abort(r, c);
+		return;
+	}
+	switch (next) {
+	case RH_H2_WAIT_BUF:
+		if (c->waiting == RH_WAIT_NONE)
+			wait_for(r, c, RH_WAIT_BUF);
+		/* fall through */
+	case RH_H2_GO_ON:
+		if (arm)
+			arm_recv(r, c, r->bufs.size);
+		break;
+	case RH_H2_DONE:
+		start_lingering(r, c);
+		break;
+	case RH_H2_FAILED:
+		conn_abort(r, c);
+		break;
+	}
+}
+
+/* Whether the connection's first bytes DATA[0..LEN) begin HTTP/2: 1, 0
+ * while they may, -1 when they do not. Over TLS, ALPN said. */
+static int speaks_h2(struct rh_ring *r, struct rh_conn *c, const char *data, size_t len)
+{
+	if (c->w.tls)
+		return rh_tls_h2(c->w.tls) ? 1 : -1;
+	return cfg(r)->http2 ? rh_h2_preface(data, len) : -1;
+}
+
+/* The connection becomes HTTP/2, and DATA[0..LEN) are its first bytes. */
+static void start_h2(struct rh_ring *r, struct rh_conn *c, const char *data, size_t len)
+{
+	struct rh_h2 *h2 = rh_h2_new(r, c);
+
+	if (!h2) {
+		if (rh_ring_may_warn(r))
+			rh_warn("ring %u: out of memory for an HTTP/2 connection; closed", r->id);
+		conn_abort(r, c);
+		return;
+	}
+	c->h2 = h2;
+	c->http2 = true;
+	c->fresh = false;
+	c->phase = RH_CONN_H2;
+	h2_after(r, c, rh_h2_received(r, c, data, len), true);
+}
+
 /* After the last byte of a response: next request, more reading, or close. */
 static void finish_response(struct rh_ring *r, struct rh_conn *c)
 {
@@ -413,7 +466,7 @@ static size_t take_body(struct rh_ring *r, struct rh_conn *c, const char *data, 
 	ssize_t n = rh_request_drop_body(&c->framing, data, len);
 
 	if (n < 0) {
-		struct rh_exchange_env env = exchange_env(r, c);
+		struct rh_exchange_env env = rh_conn_exchange_env(r, c);
 
 		rh_exchange_refuse_body(&env, c->x, -n);
 		c->keep_alive = false;
@@ -440,30 +493,42 @@ static bool invite_body(struct rh_conn *c)
 /* The request's path is not in the dentry cache: the request waits while
  * the ring looks the path up (in io-wq, never on this thread), then it is
  * planned again from the bytes kept in the in buffer. */
+struct rh_warm *rh_conn_warm(struct rh_ring *r, struct rh_conn *c)
+{
+	struct rh_warm *warm = rh_slab_get(&r->warms);
+	struct io_uring_sqe *sqe = warm ? rh_sq_get(&r->uring, 1) : NULL;
+
+	if (!sqe) {
+		if (warm)
+			rh_slab_put(&r->warms, warm);
+		if (rh_ring_may_warn(r))
+			rh_warn("ring %u: no room to look a path up", r->id);
+		return NULL;
+	}
+	memcpy(warm->path, r->files.cold_path, sizeof warm->path);
+	io_uring_prep_statx(sqe, AT_FDCWD, warm->path, 0, STATX_BASIC_STATS, &warm->stx);
+	rh_wire_track(&c->w, sqe, RH_OP_WARM);
+	return warm;
+}
+
 static void warm_path(struct rh_ring *r, struct rh_conn *c)
 {
-	struct io_uring_sqe *sqe;
-
-	c->warm = rh_slab_get(&r->warms);
-	sqe = c->warm ? rh_sq_get(&r->uring, 1) : NULL;
-	if (!sqe) {
-		if (c->warm)
-			rh_slab_put(&r->warms, c->warm);
-		c->warm = NULL;
-		if (rh_ring_may_warn(r))
-			rh_warn("ring %u: no room to look a path up; connection closed", r->id);
+	c->warm = rh_conn_warm(r, c);
+	if (!c->warm) {
 		conn_abort(r, c);
 		return;
 	}
 	c->phase = RH_CONN_WAITING;
 	c->deadline = r->now + cfg(r)->send_timeout;
-	memcpy(c->warm->path, r->files.cold_path, sizeof c->warm->path);
-	io_uring_prep_statx(sqe, AT_FDCWD, c->warm->path, 0, STATX_BASIC_STATS, &c->warm->stx);
-	rh_wire_track(&c->w, sqe, RH_OP_WARM);
 }
 
 static void on_warm(struct rh_ring *r, struct rh_conn *c)
 {
+	if (c->http2) {
+		if (c->phase != RH_CONN_CLOSING) /* else its session gives the record back */
+			h2_after(r, c, rh_h2_warmed(r, c), false);
+		return;
+	}
 	rh_slab_put(&r->warms, c->warm);
 	c->warm = NULL;
 	if (c->phase != RH_CONN_WAITING)
@@ -479,7 +544,13 @@ void rh_conn_listing_ready(struct rh_ring *r, uint64_t token)
 	struct rh_conn *c = idx < r->conns.hw ? &r->conns.slots[idx] : NULL;
 
 	/* a connection that has gone, or moved on, since it asked */
-	if (!c || c->phase != RH_CONN_LISTING || (c->w.gen & 0xffffff) != rh_ud_gen(token))
+	if (!c || (c->w.gen & 0xffffff) != rh_ud_gen(token))
+		return;
+	if (c->phase == RH_CONN_H2) {
+		h2_after(r, c, rh_h2_listing_ready(r, c), false);
+		return;
+	}
+	if (c->phase != RH_CONN_LISTING)
 		return;
 	c->phase = RH_CONN_READING;
 	conn_process(r, c);
@@ -495,9 +566,20 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 	struct rh_request req;
 	struct rh_exchange_env env;
 	enum rh_exchange_next next;
-	ssize_t n = rh_request_head(data, len, r->bufs.size, &req, &c->framing);
+	ssize_t n;
 	bool keep_alive;
 
+	if (c->fresh && !c->warmups) {
+		int h2 = speaks_h2(r, c, data, len);
+
+		if (h2 == 0)
+			return 0;
+		if (h2 > 0) {
+			start_h2(r, c, data, len);
+			return len;
+		}
+	}
+	n = rh_request_head(data, len, r->bufs.size, &req, &c->framing);
 	if (n == 0)
 		return 0;
 	c->x = rh_slab_get(&r->exchanges);
@@ -510,7 +592,7 @@ static size_t take_request(struct rh_ring *r, struct rh_conn *c, const char *dat
 	rh_exchange_begin(c->x, &req, rh_access_log_enabled(r->site), rh_monotonic_usec());
 	c->leftover = n > 0 && (size_t)n < len;
 	keep_alive = n > 0 && req.keep_alive && !r->stopping && rh_request_body_fits(&c->framing);
-	env = exchange_env(r, c);
+	env = rh_conn_exchange_env(r, c);
 	next = rh_exchange_plan(&env, c->x, &req, n < 0 ? -n : 0, &keep_alive);
 	if (next == RH_X_WAIT_COLD || next == RH_X_WAIT_LISTING) {
 		time_t since = env.listing_since;
@@ -592,6 +674,10 @@ static void take_received(struct rh_ring *r, struct rh_conn *c, const char *data
 {
 	bool incomplete = false;
 
+	if (c->http2) {
+		h2_after(r, c, rh_h2_received(r, c, data, len), true);
+		return;
+	}
 	if (c->phase == RH_CONN_READING_BODY) {
 		size_t used = take_body(r, c, data, len);
 		data += used;
@@ -690,7 +776,8 @@ static void take_ciphertext(struct rh_ring *r, struct rh_conn *c, const char *da
 		take_received(r, c, plain, n); /* which may end the connection */
 	if (n && closed) {
 		/* those were the last requests: answered, then the close */
-		if (c->phase == RH_CONN_READING || c->phase == RH_CONN_READING_BODY) {
+		if (c->phase == RH_CONN_READING || c->phase == RH_CONN_READING_BODY ||
+		    c->phase == RH_CONN_H2) {
 			rh_wire_close_notify(&c->w);
 			conn_abort(r, c);
 		} else {
@@ -732,7 +819,7 @@ static void on_send(struct rh_ring *r, struct rh_conn *c, int res)
 {
 	uint64_t before;
 
-	if (c->phase == RH_CONN_CLOSING)
+	if (c->phase == RH_CONN_CLOSING || c->http2)
 		return;
 	before = c->x->f.tx.bytes_sent;
 	after_tx(r, c, rh_tx_sent(&r->body, &c->x->f.tx, &c->w, res), res, before);
@@ -744,6 +831,10 @@ static void on_read(struct rh_ring *r, struct rh_conn *c, int res)
 
 	if (c->phase == RH_CONN_CLOSING)
 		return;
+	if (c->http2) {
+		h2_after(r, c, rh_h2_read_done(r, c, res), false);
+		return;
+	}
 	before = c->x->f.tx.bytes_sent;
 	after_tx(r, c, rh_tx_read(&r->body, &c->x->f.tx, &c->w, res), res, before);
 }
@@ -754,6 +845,10 @@ static void on_poll(struct rh_ring *r, struct rh_conn *c, int res)
 
 	if (c->phase == RH_CONN_CLOSING)
 		return;
+	if (c->http2) {
+		h2_after(r, c, rh_h2_writable(r, c, res), false);
+		return;
+	}
 	before = c->x->f.tx.bytes_sent;
 	after_tx(r, c, rh_tx_writable(&r->body, &c->x->f.tx, &c->w, res), res, before);
 }
@@ -802,6 +897,10 @@ void rh_conns_wake(struct rh_ring *r)
 	/* responses first: finishing them frees what they hold */
 	while (!rh_connq_empty(&r->conns.buf_waiters) && (buf = rh_bufpool_take(&r->bufs)) >= 0) {
 		c = first_waiting(r, RH_WAIT_BUF);
+		if (c->http2) {
+			h2_after(r, c, rh_h2_buffer(r, c, buf), false);
+			continue;
+		}
 		after_tx(r, c, rh_tx_resume(&r->body, &c->x->f.tx, &c->w, buf), 0,
 			 c->x->f.tx.bytes_sent);
 	}
@@ -834,6 +933,10 @@ void rh_conns_expire(struct rh_ring *r)
 		struct rh_conn *c = &r->conns.slots[i];
 		if (c->phase == RH_CONN_FREE || c->phase == RH_CONN_CLOSING)
 			continue;
+		if (c->phase == RH_CONN_H2 && !hard_stop) {
+			h2_after(r, c, rh_h2_tick(r, c), false);
+			continue;
+		}
 		if (hard_stop || (c->deadline <= r->now &&
 				  !(c->phase == RH_CONN_LINGERING && still_delivering(r, c))))
 			conn_abort(r, c);
@@ -846,10 +949,22 @@ void rh_conns_drain(struct rh_ring *r)
 		struct rh_conn *c = &r->conns.slots[i];
 		/* idle between requests: nothing is lost; a request under way is
 		 * answered (within its timeouts) and then the connection closes */
-		if ((c->phase == RH_CONN_READING && !c->in && !c->fresh) ||
+		if (c->phase == RH_CONN_H2)
+			h2_after(r, c, rh_h2_goaway(r, c), false);
+		else if ((c->phase == RH_CONN_READING && !c->in && !c->fresh) ||
 		    (c->phase == RH_CONN_LINGERING && !rh_wire_unsettled(&c->w)))
 			conn_abort(r, c);
 		else if (c->phase != RH_CONN_FREE)
 			c->keep_alive = false;
+	}
+}
+
+void rh_conns_reloaded(struct rh_ring *r)
+{
+	for (uint32_t i = 0; i < r->conns.hw; i++) {
+		struct rh_conn *c = &r->conns.slots[i];
+
+		if (c->phase == RH_CONN_H2)
+			h2_after(r, c, rh_h2_goaway(r, c), false);
 	}
 }

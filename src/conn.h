@@ -1,7 +1,8 @@
 /* A client connection: its slot, its lifecycle from the first request
  * byte to the close, the wire it owns, the dispatch of its completions
  * and its timeouts; and, for now its only protocol, HTTP/1 framing: one
- * exchange at a time. Over TLS the wire's engine decrypts what arrives and
+ * exchange at a time, or, when the client speaks it (ALPN over TLS, the
+ * prior-knowledge preface on plain TCP), HTTP/2 (h2.h). Over TLS the wire's engine decrypts what arrives and
  * the framing reads the plain bytes. Connections live in a per-ring slab of small slots;
  * what a response needs while it is in flight lives in the exchange
  * record taken for it. */
@@ -14,6 +15,7 @@
 #include <linux/stat.h>
 #include <time.h>
 
+#include "exchange.h"
 #include "peer.h"
 #include "request.h"
 #include "ud.h"
@@ -21,6 +23,7 @@
 
 struct rh_ring;
 struct rh_exchange;
+struct rh_h2;
 struct io_uring_cqe;
 
 /* A look-up through the ring of a path the dentry cache lacks: it only
@@ -38,6 +41,7 @@ enum rh_conn_phase {
 	RH_CONN_LISTING,    /* a request waits for its listing to be built, then is planned again */
 	RH_CONN_RESPONDING, /* a response is being sent */
 	RH_CONN_LINGERING,  /* last response sent; reading what the client still sends */
+	RH_CONN_H2,	    /* HTTP/2: the session (h2.h) says what happens */
 	RH_CONN_CLOSING,    /* shut down; waiting for its operations to end */
 };
 
@@ -46,6 +50,11 @@ enum rh_conn_wait { RH_WAIT_NONE, RH_WAIT_BUF, RH_WAIT_RECV };
 /* Head buffers: most heads that arrive in pieces fit the small ones; the
  * large ones are buffer_size, the largest head taken. */
 #define RH_HEAD_SMALL 2048
+
+/* Each warm-up brings at least one more piece of a path into the dentry
+ * cache; after this many the request is planned with look-ups that may
+ * block, so that it always ends. */
+#define RH_WARMUPS_MAX 4
 
 struct rh_conn {
 	struct rh_wire w; /* its socket, slot index, generation, operations in flight */
@@ -58,6 +67,7 @@ struct rh_conn {
 	bool linger; /* after a bad request: read what the client still sends before closing */
 	bool processing; /* taking the requests of its in buffer, one by one */
 	bool leftover;	 /* bytes received after the request being answered */
+	bool http2;	 /* h2 holds its session (from RH_CONN_H2 on) */
 	uint8_t warmups; /* paths warmed for the request waiting in the in buffer */
 	struct rh_peer peer;
 	uint32_t deadline;	/* CLOCK_MONOTONIC seconds */
@@ -69,6 +79,7 @@ struct rh_conn {
 	union { /* one at a time: a request waits before it has an exchange */
 		struct rh_exchange *x; /* the response in flight, or NULL */
 		struct rh_warm *warm;  /* WAITING: the look-up in flight */
+		struct rh_h2 *h2;      /* http2: its session */
 	};
 };
 
@@ -114,5 +125,13 @@ void rh_conn_listing_ready(struct rh_ring *r, uint64_t token);
 void rh_conns_expire(struct rh_ring *r);
 /* Server stopping: closes idle connections, lets busy ones finish. */
 void rh_conns_drain(struct rh_ring *r);
+/* A new configuration: HTTP/2 connections are asked to go (GOAWAY). */
+void rh_conns_reloaded(struct rh_ring *r);
+
+/* For the protocols: what C's exchanges need of the ring. */
+struct rh_exchange_env rh_conn_exchange_env(struct rh_ring *r, struct rh_conn *c);
+/* Looks up the ring's cold path (files.cold_path) for C through the ring:
+ * RH_OP_WARM completes when it is done. NULL when there is no room. */
+struct rh_warm *rh_conn_warm(struct rh_ring *r, struct rh_conn *c);
 
 #endif

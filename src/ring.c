@@ -176,6 +176,7 @@ static int setup(struct rh_ring *r)
 	rh_slab_init(&r->heads, RH_HEAD_SMALL);
 	rh_slab_init(&r->multiparts, sizeof(struct rh_multipart));
 	rh_slab_init(&r->warms, sizeof(struct rh_warm));
+	rh_h2_pool_init(&r->h2);
 	r->body.uring = &r->uring;
 	r->body.bufs = &r->bufs;
 	r->body.multiparts = &r->multiparts;
@@ -270,11 +271,16 @@ static void on_wake(struct rh_ring *r)
 	struct rh_site *next = atomic_exchange(&r->next_site, NULL);
 
 	if (next) {
-		/* a reopened access log keeps the configuration, and so the cache */
-		if (next->cfg != r->site->cfg)
+		/* a reload: the cache is flushed and HTTP/2 clients are asked to
+		 * come back (GOAWAY); a reopened access log keeps both */
+		bool reloaded = next->cfg != r->site->cfg;
+
+		if (reloaded)
 			rh_file_cache_flush(&r->files);
 		rh_site_put(r->site);
 		r->site = next;
+		if (reloaded)
+			rh_conns_reloaded(r);
 	}
 	for (size_t i = 0, n = rh_mailbox_take(&r->mailbox, &r->tokens, &r->tokens_cap); i < n; i++)
 		rh_conn_listing_ready(r, r->tokens[i]);
@@ -515,6 +521,7 @@ static void teardown(struct rh_ring *r)
 	rh_slab_destroy(&r->heads);
 	rh_slab_destroy(&r->multiparts);
 	rh_slab_destroy(&r->warms);
+	rh_h2_pool_destroy(&r->h2);
 	rh_slab_destroy(&r->heads_large);
 	free(r->accepting);
 	rh_bufpool_destroy(&r->bufs);

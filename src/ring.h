@@ -17,6 +17,7 @@
 #include "bufpool.h"
 #include "conn.h"
 #include "file.h"
+#include "h2.h"
 #include "handler.h"
 #include "http_date.h"
 #include "mailbox.h"
@@ -53,6 +54,7 @@ struct rh_ring {
 	struct rh_slab heads, heads_large; /* request heads that arrive in pieces */
 	struct rh_slab multiparts;	   /* multipart/byteranges bodies in flight */
 	struct rh_slab warms;		   /* look-ups of paths the dentry cache lacked */
+	struct rh_h2_pool h2;		   /* HTTP/2 sessions, streams and out buffers */
 	struct rh_plan plan;		   /* the request being planned */
 	uint64_t random;		   /* xorshift state: multipart boundaries */
 	struct rh_file_cache files;

@@ -221,6 +221,15 @@ bool rh_tls_not_tls(const struct rh_tls *t)
 	return t->not_tls;
 }
 
+bool rh_tls_h2(const struct rh_tls *t)
+{
+	const unsigned char *proto;
+	unsigned len;
+
+	SSL_get0_alpn_selected(t->ssl, &proto, &len);
+	return len == 2 && !memcmp(proto, "h2", 2);
+}
+
 const char *rh_tls_server_name(const struct rh_tls *t)
 {
 	return SSL_get_servername(t->ssl, TLSEXT_NAMETYPE_host_name);

@@ -46,6 +46,8 @@ bool rh_tls_kernel_sends(const struct rh_tls *t);
 bool rh_tls_peer_closed(const struct rh_tls *t);
 /* The first bytes were not a TLS record (for the counts). */
 bool rh_tls_not_tls(const struct rh_tls *t);
+/* ALPN chose h2. */
+bool rh_tls_h2(const struct rh_tls *t);
 /* The name the client asked for by SNI, or NULL. */
 const char *rh_tls_server_name(const struct rh_tls *t);
 /* "TLSv1.3 TLS_AES_128_GCM_SHA256", for the log. */

@@ -88,18 +88,20 @@ static int select_site(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* ALPN: the protocols the server speaks; a client that offers none of
- * them gets no_application_protocol (RFC 7301 3.2). */
+/* ALPN: the protocols the server speaks, h2 first when http2 is on (ARG
+ * is the context's cfg); a client that offers none of them gets
+ * no_application_protocol (RFC 7301 3.2). */
 static int select_protocol(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 			   const unsigned char *in, unsigned inlen, void *arg)
 {
-	static const unsigned char ours[] = "\x08http/1.1";
+	static const unsigned char both[] = "\x02h2\x08http/1.1";
+	const struct rh_config *cfg = arg;
+	const unsigned char *ours = cfg->http2 ? both : both + 3;
 	unsigned char *chosen;
 
 	(void)ssl;
-	(void)arg;
-	if (SSL_select_next_proto(&chosen, outlen, ours, sizeof ours - 1, in, inlen) !=
-	    OPENSSL_NPN_NEGOTIATED)
+	if (SSL_select_next_proto(&chosen, outlen, ours, both + sizeof both - 1 - ours, in,
+				  inlen) != OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL;
 	*out = chosen;
 	return SSL_TLSEXT_ERR_OK;
@@ -210,7 +212,7 @@ static SSL_CTX *context_new(const struct rh_config *cfg, const struct rh_site_co
 		SSL_CTX_set_num_tickets(ctx, 0);
 	SSL_CTX_set_max_early_data(ctx, 0);
 	SSL_CTX_set_tlsext_servername_callback(ctx, select_site);
-	SSL_CTX_set_alpn_select_cb(ctx, select_protocol, NULL);
+	SSL_CTX_set_alpn_select_cb(ctx, select_protocol, (void *)cfg);
 	for (size_t i = 0; i < sc->tls_certificate.n; i++) {
 		if (!load_pair(cfg, sc, i, ctx, warn, err, errlen)) {
 			SSL_CTX_free(ctx);

@@ -1,8 +1,8 @@
 # The fuzz targets: the request parser (with what is derived from a parsed
 # request, and the chunked-body decoder), path normalization, the
 # configuration loader (libconfig text -> a configuration or one line of
-# error) and the TLS engine (records fed as the ring feeds them, before and
-# after a handshake). `make check` replays their seed corpora through them (with any
+# error), the TLS engine (records fed as the ring feeds them, before and
+# after a handshake) and HTTP/2 requests (frames fed into a session). `make check` replays their seed corpora through them (with any
 # compiler); `make fuzz` builds them with clang's libFuzzer and runs each
 # for FUZZ_SECONDS (default 60) on a copy of its corpus, FUZZ_JOBS (default
 # 2) at a time, and ends with "fuzz: N passed, N failed".
@@ -38,9 +38,17 @@ fuzz_corpus = \
 	tests/fuzz/corpus-tls/plain-http \
 	tests/fuzz/corpus-tls/records-after-handshake \
 	tests/fuzz/corpus-tls/requests-tls12 \
-	tests/fuzz/corpus-tls/requests-tls13
+	tests/fuzz/corpus-tls/requests-tls13 \
+	tests/fuzz/corpus-h2/bad-authority \
+	tests/fuzz/corpus-h2/continuation \
+	tests/fuzz/corpus-h2/get \
+	tests/fuzz/corpus-h2/get-bytewise \
+	tests/fuzz/corpus-h2/host-mismatch \
+	tests/fuzz/corpus-h2/ping-reset \
+	tests/fuzz/corpus-h2/post \
+	tests/fuzz/corpus-h2/priority-window
 check_PROGRAMS += tests/fuzz/replay tests/fuzz/replay-path tests/fuzz/replay-config \
-	tests/fuzz/replay-tls
+	tests/fuzz/replay-tls tests/fuzz/replay-h2
 tests_fuzz_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_http_parse.c
 tests_fuzz_replay_LDADD = $(RH_LIBS)
 tests_fuzz_replay_path_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_path.c
@@ -49,6 +57,8 @@ tests_fuzz_replay_config_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_config.c
 tests_fuzz_replay_config_LDADD = $(RH_LIBS)
 tests_fuzz_replay_tls_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_tls.c
 tests_fuzz_replay_tls_LDADD = $(RH_LIBS)
+tests_fuzz_replay_h2_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_h2.c
+tests_fuzz_replay_h2_LDADD = $(RH_LIBS)
 TESTS += tests/fuzz/replay-corpus
 EXTRA_DIST += tests/fuzz/replay-corpus tests/fuzz/run-fuzz tests/fuzz/lsan.supp $(fuzz_corpus)
 
@@ -56,15 +66,15 @@ EXTRA_DIST += tests/fuzz/replay-corpus tests/fuzz/run-fuzz tests/fuzz/lsan.supp 
 # sources are automake's list (src_librh_a_SOURCES), compiled once here
 # with libFuzzer's coverage and the sanitizers.
 fuzz_targets = fuzz_http_parse:corpus fuzz_path:corpus-path fuzz_config:corpus-config \
-	fuzz_tls:corpus-tls
+	fuzz_tls:corpus-tls fuzz_h2:corpus-h2
 FUZZ_SECONDS = 60
 FUZZ_JOBS = 2
 FUZZ_CLANG = clang
 FUZZ_SAN = address,undefined
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fno-sanitize-recover=undefined $(DEFS) $(DEFAULT_INCLUDES) \
 	-I$(srcdir)/src -DSYSCONFDIR='"$(sysconfdir)"' $(URING_CFLAGS) $(CONFIG_CFLAGS) $(SYSTEMD_CFLAGS) \
-	$(SSL_CFLAGS)
-FUZZ_LIBS = $(URING_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS) $(SSL_LIBS)
+	$(SSL_CFLAGS) $(NGHTTP2_CFLAGS)
+FUZZ_LIBS = $(URING_LIBS) $(CONFIG_LIBS) $(SYSTEMD_LIBS) $(SSL_LIBS) $(NGHTTP2_LIBS)
 fuzz-build:
 	@command -v $(FUZZ_CLANG) >/dev/null || { echo "make fuzz needs clang and its libFuzzer" \
 		"(apt-get install clang libclang-rt-14-dev)"; exit 1; }

@@ -135,6 +135,13 @@ BAD = [  # id, the offending line, the key the message must name
     ("type-escape", 'types = { md = "text/\\x1bmarkdown"; };', "md"),
     ("server-key-in-a-site", 'sites = ( { server_name = "a.test"; document_root = "/"; '
      'max_ranges = 2; } );', "max_ranges"),
+    ("no-h2-streams", "http2_max_streams = 0;", "http2_max_streams"),
+    ("too-many-h2-streams", "http2_max_streams = 1001;", "http2_max_streams"),
+    ("h2-streams-as-string", 'http2_max_streams = "128";', "http2_max_streams"),
+    ("h2-as-string", 'http2 = "yes";', "http2"),
+    ("h2-as-int", "http2 = 1;", "http2"),
+    ("h2-in-a-site", 'sites = ( { server_name = "a.test"; document_root = "/"; '
+     'http2 = false; } );', "http2"),
 ]
 
 
@@ -650,3 +657,24 @@ def test_check_v6_prefix_bounds(binary, root, tmp_path):
                                 f"max_connections_per_ip_v6_prefix = {bad};")
         assert rc == 1 and re.match(rf"^{re.escape(str(tmp_path / 'bad.conf'))}:{n}: "
                                     r"max_connections_per_ip_v6_prefix: ", err), err
+
+
+def test_check_http2_max_streams_bounds(binary, root, tmp_path):
+    """http2_max_streams takes 1 to 1000, as ringhttpd.conf(5) says: both
+    ends load, and a value past either is one line naming the range."""
+    conf = tmp_path / "h2.conf"
+    for good in ("1", "1000"):
+        rc, err, _ = check_conf(binary, conf, root, f"http2_max_streams = {good};")
+        assert rc == 0, err
+    for bad in ("0", "1001"):
+        rc, err, n = check_conf(binary, conf, root, f"http2_max_streams = {bad};")
+        assert rc == 1
+        assert one_error(err, conf, n, "http2_max_streams") == \
+            f"{conf}:{n}: http2_max_streams: {bad} is out of range (1 to 1000)"
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_check_http2_boolean(binary, root, tmp_path, value):
+    conf = tmp_path / "h2.conf"
+    rc, err, _ = check_conf(binary, conf, root, f"http2 = {value};")
+    assert rc == 0, err

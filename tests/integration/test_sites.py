@@ -1630,7 +1630,7 @@ def shipped_examples():
         lines = f.read().splitlines()
     out = []
     for i, line in enumerate(lines):
-        m = re.match(r"^# ([a-z_]+) = ", line)
+        m = re.match(r"^# ([a-z][a-z0-9_]*) = ", line)
         if not m:
             continue
         key, block = m.group(1), []

@@ -360,8 +360,10 @@ def test_host_of_another_certificate_is_421(srv, ctx, sni, host, status, body):
 
 # ----------------------------------------------------------------------- ALPN
 
-def test_alpn_selects_http11(srv, pki):
-    with TLSClient(tls_port(srv), tls_context(pki.ca, alpn=["h2", "http/1.1"])) as c:
+def test_alpn_prefers_h2_then_http11(srv, pki):
+    with TLSClient(tls_port(srv), tls_context(pki.ca, alpn=["http/1.1", "h2"])) as c:
+        assert c.sock.selected_alpn_protocol() == "h2"
+    with TLSClient(tls_port(srv), tls_context(pki.ca, alpn=["http/1.1"])) as c:
         assert c.sock.selected_alpn_protocol() == "http/1.1"
     with TLSClient(tls_port(srv), tls_context(pki.ca)) as c:
         assert c.sock.selected_alpn_protocol() is None
@@ -369,11 +371,11 @@ def test_alpn_selects_http11(srv, pki):
         assert c.response().body == SMALL
 
 
-def test_alpn_h2_only_is_refused_with_no_application_protocol(srv, pki):
+def test_alpn_nothing_in_common_is_refused_with_no_application_protocol(srv, pki):
     """RFC 7301 3.2: no protocol in common is a fatal no_application_protocol
     alert, not a connection that goes on in a protocol the client did not offer."""
     with pytest.raises(ssl.SSLError, match="(?i)no.application.protocol"):
-        TLSClient(tls_port(srv), tls_context(pki.ca, alpn=["h2"])).close()
+        TLSClient(tls_port(srv), tls_context(pki.ca, alpn=["spdy/3.1", "http/1.0"])).close()
 
 
 # ------------------------------------------------------ https_redirect, hsts

@@ -806,25 +806,67 @@ def test_below_the_flood_limit_is_fine(srv, kind):
             assert len(acks) == 501, len(acks)
 
 
+def pings(n, first=0):
+    return b"".join(PingFrame(0, opaque_data=(first + i).to_bytes(8, "big")).serialize()
+                    for i in range(n))
+
+
 def test_ping_flood_without_reading_is_closed(srv):
-    """PINGs sent as fast as the server takes them, and nothing read: the
-    server closes (the flood limit, or nghttp2's bound on queued ACKs)."""
+    """PINGs as fast as the server takes them, nothing read: the server
+    closes the connection."""
     c = h2c(srv, rcvbuf=4096)
     try:
         c.sock.settimeout(0.5)
-        ping = b"".join(PingFrame(0, opaque_data=i.to_bytes(8, "big")).serialize()
-                        for i in range(1000))
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
+        sent = 0
+        while sent < 100000:
             try:
-                c.sock.sendall(ping)
+                c.sock.sendall(pings(1000, sent))
             except (socket.timeout, OSError):
                 break
+            sent += 1000
         wait_until(lambda: open_server_conns(plain_port(srv)) == 0, 30,
-                   "the server to close the flooding connection")
+                   f"the server to close the connection ({sent} PINGs sent, none read)")
     finally:
         c.reset_close()
     served(srv)
+
+
+def test_paced_pings_without_reading_are_closed(servers, roots):
+    """A download nobody reads fills the socket; then PINGs, 900 a batch
+    with more than a second between batches (below the flood limit), and
+    nothing read: their ACKs can only queue, and past nghttp2's 1,000
+    queued ACKs the server closes the connection, long before send_timeout
+    (120 s here) would."""
+    srv = servers.start(roots["main"], {"send_timeout": 120})
+    c = h2c(srv, rcvbuf=4096)
+    try:
+        c.request("/10mb.bin")
+        wait_until(lambda: c_queued(c) > 0, 10, "the first bytes of the download")
+        c.sock.settimeout(0.5)
+        sent, last = 0, time.monotonic()
+        deadline = last + 20
+        while time.monotonic() < deadline and open_server_conns(plain_port(srv)):
+            time.sleep(max(0.0, last + 1.1 - time.monotonic()))    # the pace, not a wait
+            last = time.monotonic()
+            try:
+                sent += c.sock.send(pings(900, sent)) // 17
+            except socket.timeout:
+                pass        # the server reads no more
+            except OSError:
+                break
+        assert open_server_conns(plain_port(srv)) == 0, \
+            f"the connection is still open after {sent} PINGs, none of their ACKs read"
+    finally:
+        c.reset_close()
+    served(srv)
+
+
+def c_queued(c):
+    import fcntl
+    import struct
+    import termios
+    raw = fcntl.ioctl(c.sock.fileno(), termios.FIONREAD, b"\0\0\0\0")
+    return struct.unpack("i", raw)[0]
 
 
 ZERO_WINDOW_POOL = {"cpu_limit": 1, "buffer_size": 4096, "buffer_count": 8,

@@ -509,6 +509,22 @@ def test_upgrade_h2c_is_answered_as_http11(request, which):
         assert c.response().body == b"main\n"
 
 
+def test_reload_changes_max_streams(servers, roots):
+    s = {"document_root": str(roots["main"]), "listen": ["127.0.0.1:0"], "user": "",
+         "http2_max_streams": 7}
+    srv = servers.new(text=render_conf_lists(s)).start()
+    for n in (7, 300):
+        if n != 7:
+            mark = srv.line_count()
+            srv.write_conf(text=render_conf_lists({**s, "http2_max_streams": n}))
+            srv.signal(signal.SIGHUP)
+            srv.wait_line(r"configuration reloaded", start=mark)
+        with h2c(srv) as c:
+            c.read_until(lambda: c.server_settings is not None, what="the server's SETTINGS")
+            assert c.server_settings[H2_MAX_CONCURRENT_STREAMS] == n, c.server_settings
+            assert c.get("/small.bin").status == 200
+
+
 def test_reload_turns_http2_off_and_on(servers, roots, pki):
     s = main_settings(roots, pki)
     srv = start(servers, s)
@@ -559,6 +575,58 @@ def test_post_with_a_whole_body_is_405(srv):
         r = c.response(sid)
         assert (r.status, r.reset in (None, H2_NO_ERROR)) == (405, True), r
         assert c.get("/small.bin").status == 200
+
+
+def test_dropped_bodies_give_the_connection_window_back(srv):
+    """Three POSTs of 60,000 body bytes each, 180,000 in all, past the
+    connection's initial window of 65,535: the dropped bytes are given back
+    (this client sends regardless of windows, so a window not given back
+    would be a FLOW_CONTROL_ERROR), each POST is a 405, and a GET follows."""
+    with h2c(srv) as c:
+        for _ in range(3):
+            sid = c.request("/small.bin", "POST", end_stream=False,
+                            headers={"content-length": "60000"})
+            c.send_frames(*[DataFrame(sid, data=b"y" * 15000) for _ in range(3)],
+                          DataFrame(sid, data=b"y" * 15000, flags=["END_STREAM"]))
+            r = c.response(sid)
+            assert r.status == 405, r
+            c.ping()
+        r = c.get("/small.bin")
+        assert (r.status, bytes(r.body), c.goaways) == (200, SMALL, []), (r, c.goaways)
+
+
+def test_streams_past_max_concurrent_are_refused(servers, roots):
+    """http2_max_streams = 7: seven streams that cannot finish (windows of
+    0) are answered; an eighth is refused, by RST_STREAM (REFUSED_STREAM or
+    PROTOCOL_ERROR) on it, or, as nghttp2 does once its SETTINGS are
+    acknowledged, by GOAWAY PROTOCOL_ERROR naming the seventh. A normal
+    client is served."""
+    s = {"document_root": str(roots["main"]), "listen": ["127.0.0.1:0"], "user": "",
+         "http2_max_streams": 7}
+    srv = servers.new(text=render_conf_lists(s)).start()
+    with h2c(srv, settings=stalled_settings()) as c:
+        c.read_until(lambda: c.server_settings is not None, what="the server's SETTINGS")
+        ids = [c.request("/10mb.bin") for _ in range(7)]
+        c.read_until(lambda: all(c.streams[i].fields for i in ids), what="seven answers")
+        eighth = c.request("/10mb.bin")
+        try:
+            c.read_until(lambda: c.streams[eighth].done, what="the eighth stream's end")
+            assert c.streams[eighth].reset in (0x7, H2_PROTOCOL_ERROR), c.streams[eighth]
+        except AssertionError:
+            if not c.closed:
+                raise
+            assert c.goaways[-1][:2] == (ids[-1], H2_PROTOCOL_ERROR), c.goaways
+        assert c.streams[eighth].fields is None, c.streams[eighth]
+    served(srv)
+
+
+def test_http1_bytes_after_alpn_h2_are_a_protocol_error(srv, pki):
+    with h2tls(srv, pki, preface=False) as c:
+        c.send(req("/small.bin", host="localhost"))
+        c.read_to_close(20)
+        assert [g[1] for g in c.goaways] in ([], [H2_PROTOCOL_ERROR]), c.goaways
+        assert not any(isinstance(f, HeadersFrame) for f in c.frames), c.frames
+    served(srv, pki, "h2")
 
 
 MALFORMED = {

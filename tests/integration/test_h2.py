@@ -366,6 +366,68 @@ def test_https_redirect_on_h2c(redirecting, pki, method, status):
     assert (r.status, r.body) == (200, SMALL), r
 
 
+@MODES
+@pytest.mark.parametrize("target,method,headers", [
+    ("/dir/", "HEAD", {}), (STATUS, "HEAD", {}), ("/no-such", "HEAD", {}),
+    ("/big.bin", "GET", {"range": "bytes=9999999-"}), ("*", "OPTIONS", {}),
+    ("/small.bin", "OPTIONS", {}), ("/small.bin", "DELETE", {}),
+], ids=["listing-head", "status-head", "404-head", "416", "options-star", "options",
+        "delete"])
+def test_more_answers_like_http11(srv, pki, mode, target, method, headers):
+    """Answers with no body or an error: the same status and fields as
+    HTTP/1.1; a HEAD's HEADERS ends the stream."""
+    want = h1(srv, pki, mode, target, method, headers=headers)
+    with connect(srv, pki, mode) as c:
+        r = c.get(target, method, headers=headers)
+    check_h2_common(r.fields)
+    assert r.status == want.status and bytes(r.body) == want.body, (r, want)
+    drop = ("content-length",) if target == STATUS else ()
+    assert [f for f in h2_fields(r.fields) if f[0] not in drop] == \
+        [f for f in h2_fields_of(want) if f[0] not in drop], (r.fields, want.head)
+    if method == "HEAD":
+        assert (r.head_ended, r.data_frames) == (True, 0), r
+
+
+@MODES
+def test_reset_in_the_middle_of_a_frame_keeps_the_framing(srv, pki, mode):
+    """Streams of the 10 MB file reset by the client after some bytes
+    (sendfile or pread may be in the middle of a DATA frame), five times on
+    one connection: every later answer on it is exact."""
+    with connect(srv, pki, mode, keep_body=False) as c:
+        for i in range(5):
+            sid = c.request("/10mb.bin")
+            c.read_until(lambda: c.streams[sid].length >= 100000 * (i + 1), what="some bytes")
+            c.send_frames(RstStreamFrame(sid, error_code=H2_CANCEL))
+            r = c.get("/big.bin")
+            assert (r.status, r.length, r.sha) == (200, len(BIG), sha(BIG)), r
+            r = c.get("/small.bin")
+            assert (r.status, r.sha) == (200, sha(SMALL)), r
+        assert not c.goaways, c.goaways
+
+
+@MODES
+def test_small_windows_exact_bytes(srv, pki, mode):
+    """Stream windows of 1,000 bytes given back after each DATA frame: the
+    40 KB and the 3 MB files in frames no larger than the window, exact."""
+    from hyperframe.frame import WindowUpdateFrame
+    with connect(srv, pki, mode, settings={H2_INITIAL_WINDOW_SIZE: 1000}) as c:
+        for name, data in (("mid.bin", MID), ("small.bin", SMALL), ("big.bin", BIG[:300000])):
+            headers = {"range": "bytes=0-299999"} if name == "big.bin" else {}
+            sid = c.request("/" + name, headers=headers)
+            s = c.streams[sid]
+            seen = 0
+            while not s.done:
+                c.read_until(lambda: s.done or s.data_frames > seen, what="a DATA frame")
+                if s.data_frames > seen:
+                    seen = s.data_frames
+                    got = [f for f in c.frames if isinstance(f, tuple) and f[1] == sid][-1][2]
+                    assert got <= 1000, got
+                    if got and not s.ended:
+                        c.send_frames(WindowUpdateFrame(sid, window_increment=got))
+            assert (s.status, s.length, s.sha) == (200 if not headers else 206, len(data),
+                                                   sha(data)), s
+
+
 def test_access_log_says_http2(srv, pki, access_log):
     for mode in ("h2", "h2c"):
         curl(srv, pki, mode, f"/small.bin?log-{mode}")
@@ -1043,9 +1105,14 @@ def test_sigterm_goaway_lets_the_stream_finish(servers, roots):
 def test_sighup_goaway_lets_the_stream_finish(servers, roots, pki):
     srv = start(servers, main_settings(roots, pki))
     conns = [start_download(srv, mode, pki) for mode in ("h2c", "h2")]
+    idle = h2c(srv)
+    assert (idle.get("/small.bin").status, idle.get("/small.bin").status) == (200, 200)
     mark = srv.line_count()
     srv.signal(signal.SIGHUP)
     srv.wait_line(r"configuration reloaded", start=mark)
+    with idle:      # an idle connection: GOAWAY naming its last stream, 3, then the close
+        idle.read_to_close(30)
+        assert idle.goaways and idle.goaways[-1][:2] == (3, H2_NO_ERROR), idle.goaways
     for c, sid in conns:
         with c:
             c.read_to_close(60)

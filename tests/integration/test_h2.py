@@ -1102,6 +1102,26 @@ def test_sigterm_goaway_lets_the_stream_finish(servers, roots):
     srv.expect_exit(0)
 
 
+def test_sigterm_with_an_idle_and_an_unread_connection(servers, roots):
+    """SIGTERM: an idle h2 connection gets GOAWAY NO_ERROR naming its last
+    stream and is closed; one whose download nobody reads is closed after
+    send_timeout; then the server exits 0."""
+    srv = servers.start(roots["main"], {"send_timeout": 2})
+    idle = h2c(srv)
+    assert idle.get("/small.bin").status == 200
+    unread = h2c(srv, rcvbuf=4096)
+    try:
+        unread.request("/10mb.bin")
+        wait_until(lambda: c_queued(unread) > 0, 10, "the first bytes of the download")
+        srv.signal(signal.SIGTERM)
+        with idle:
+            idle.read_to_close(30)
+            assert idle.goaways and idle.goaways[-1][:2] == (1, H2_NO_ERROR), idle.goaways
+        srv.expect_exit(0)
+    finally:
+        unread.reset_close()
+
+
 def test_sighup_goaway_lets_the_stream_finish(servers, roots, pki):
     srv = start(servers, main_settings(roots, pki))
     conns = [start_download(srv, mode, pki) for mode in ("h2c", "h2")]

@@ -558,6 +558,28 @@ def test_h2c_preface_starts_http2(srv):
     assert (r.status, bytes(r.body)) == (200, SMALL), r
 
 
+@pytest.mark.parametrize("cut", [1, 5, 16, 18, 23])
+def test_h2c_preface_in_pieces(srv, cut):
+    """The preface's first CUT bytes, then the rest once the server has
+    read them: still HTTP/2."""
+    from test_crowd import wait_read_or_settled
+    with H2Client(plain_port(srv), preface=False) as c:
+        first = H2Client.preface(c.settings)
+        c.send(first[:cut])
+        assert wait_read_or_settled(plain_port(srv)) == 0
+        c.send(first[cut:])
+        r = c.get("/small.bin")
+        assert (r.status, bytes(r.body)) == (200, SMALL), r
+
+
+def test_sni_of_another_site_over_h2(srv, pki):
+    with H2Client(tls_port(srv), h2_context(pki.ca), sni="other.test") as c:
+        r = c.get("/who.txt", authority="other.test")
+        assert (r.status, bytes(r.body)) == (200, b"other\n"), r
+        r = c.get("/who.txt", authority="localhost")
+        assert r.status == 421, r
+
+
 @pytest.mark.parametrize("which", ["srv", "no_h2"])
 def test_upgrade_h2c_is_answered_as_http11(request, which):
     s = request.getfixturevalue(which)

@@ -351,6 +351,7 @@ static void h2_after(struct rh_ring *r, struct rh_conn *c, enum rh_h2_next next,
 			arm_recv(r, c, r->bufs.size);
 		break;
 	case RH_H2_DONE:
+		stop_waiting(r, c);
 		start_lingering(r, c);
 		break;
 	case RH_H2_FAILED:
@@ -384,6 +385,8 @@ static void start_h2(struct rh_ring *r, struct rh_conn *c, const char *data, siz
 	c->fresh = false;
 	c->phase = RH_CONN_H2;
 	h2_after(r, c, rh_h2_received(r, c, data, len), true);
+	if (r->stopping && c->phase == RH_CONN_H2) /* its first requests are answered, then it goes */
+		h2_after(r, c, rh_h2_goaway(r, c), false);
 }
 
 /* After the last byte of a response: next request, more reading, or close. */
@@ -525,7 +528,7 @@ static void warm_path(struct rh_ring *r, struct rh_conn *c)
 static void on_warm(struct rh_ring *r, struct rh_conn *c)
 {
 	if (c->http2) {
-		if (c->phase != RH_CONN_CLOSING) /* else its session gives the record back */
+		if (c->phase == RH_CONN_H2) /* else its session's release gives the record back */
 			h2_after(r, c, rh_h2_warmed(r, c), false);
 		return;
 	}
@@ -831,8 +834,9 @@ static void on_read(struct rh_ring *r, struct rh_conn *c, int res)
 
 	if (c->phase == RH_CONN_CLOSING)
 		return;
-	if (c->http2) {
-		h2_after(r, c, rh_h2_read_done(r, c, res), false);
+	if (c->http2) { /* once it has ended, its session's release takes care */
+		if (c->phase == RH_CONN_H2)
+			h2_after(r, c, rh_h2_read_done(r, c, res), false);
 		return;
 	}
 	before = c->x->f.tx.bytes_sent;
@@ -846,7 +850,8 @@ static void on_poll(struct rh_ring *r, struct rh_conn *c, int res)
 	if (c->phase == RH_CONN_CLOSING)
 		return;
 	if (c->http2) {
-		h2_after(r, c, rh_h2_writable(r, c, res), false);
+		if (c->phase == RH_CONN_H2)
+			h2_after(r, c, rh_h2_writable(r, c, res), false);
 		return;
 	}
 	before = c->x->f.tx.bytes_sent;

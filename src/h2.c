@@ -88,6 +88,7 @@ struct rh_h2 {
 	bool room_wanted; /* a frame waits for the out buffer to be written */
 	bool polling;	  /* a POLLOUT is armed */
 	bool going_away;  /* GOAWAY submitted */
+	bool terminated;  /* for breaking a limit, or a protocol error */
 	bool failed;	  /* the socket failed, or a file changed while sent */
 	bool idle;	  /* no stream and nothing to send: keepalive_timeout runs */
 	int reset_budget; /* rapid reset: streams the client may reset unanswered */
@@ -196,7 +197,12 @@ static void calm_down(struct rh_h2 *h, uint32_t code, const char *why)
 {
 	char peer[RH_PEER_STR];
 
-	if (!h->going_away && rh_ring_may_warn(h->r)) {
+	if (h->terminated)
+		return;
+	h->terminated = true;
+	if (code == NGHTTP2_ENHANCE_YOUR_CALM)
+		atomic_fetch_add_explicit(&h->r->stats.h2_misbehaving, 1, memory_order_relaxed);
+	if (rh_ring_may_warn(h->r)) {
 		rh_peer_format(&h->c->peer, peer);
 		rh_warn("%s: HTTP/2: %s; connection closed", peer, why);
 	}
@@ -283,23 +289,36 @@ static void submit_response(struct rh_h2 *h, struct h2_stream *st)
 					  NGHTTP2_INTERNAL_ERROR);
 }
 
-/* Starts the look-up of the path a stream's plan needs, when none is in
- * flight; otherwise the stream waits its turn. */
-static void warm_next(struct rh_h2 *h)
+/* Looks up the path ST's plan has just asked for (files.cold_path) when
+ * no look-up is in flight; otherwise ST waits its turn. */
+static void warm_for(struct rh_h2 *h, struct h2_stream *st)
 {
+	st->state = S_WARM;
 	if (h->warm)
 		return;
-	for (struct h2_stream *st = h->streams; st; st = st->next) {
-		if (st->state != S_WARM)
-			continue;
-		h->warm = rh_conn_warm(h->r, h->c);
-		if (!h->warm) {
-			nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, st->id,
-						  NGHTTP2_REFUSED_STREAM);
-			return;
-		}
+	h->warm = rh_conn_warm(h->r, h->c);
+	if (h->warm) {
 		h->warming = st;
 		return;
+	}
+	st->state = S_SENT;
+	nghttp2_submit_rst_stream(h->session, NGHTTP2_FLAG_NONE, st->id, NGHTTP2_REFUSED_STREAM);
+}
+
+static void plan_stream(struct rh_h2 *h, struct h2_stream *st);
+
+/* Once no look-up is in flight, the streams waiting their turn are planned
+ * again: each asks for its own path, or is answered. */
+static void warm_next(struct rh_h2 *h)
+{
+	while (!h->warm) {
+		struct h2_stream *st = h->streams;
+
+		while (st && st->state != S_WARM)
+			st = st->next;
+		if (!st)
+			return;
+		plan_stream(h, st);
 	}
 }
 
@@ -327,8 +346,7 @@ static void plan_stream(struct rh_h2 *h, struct h2_stream *st)
 		rh_slab_put(&r->exchanges, st->x);
 		st->x = NULL;
 		if (next == RH_X_WAIT_COLD) {
-			st->state = S_WARM;
-			warm_next(h);
+			warm_for(h, st);
 		} else {
 			st->state = S_LISTING;
 			st->listing_since = env.listing_since;
@@ -336,6 +354,7 @@ static void plan_stream(struct rh_h2 *h, struct h2_stream *st)
 		return;
 	}
 	atomic_fetch_add_explicit(&r->requests, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&r->stats.h2_streams, 1, memory_order_relaxed);
 	put_fields(h, st);
 	submit_response(h, st);
 }
@@ -782,6 +801,7 @@ struct rh_h2 *rh_h2_new(struct rh_ring *r, struct rh_conn *c)
 	}
 	nghttp2_submit_settings(h->session, NGHTTP2_FLAG_NONE, settings,
 				sizeof settings / sizeof *settings);
+	atomic_fetch_add_explicit(&r->stats.h2_connections, 1, memory_order_relaxed);
 	return h;
 }
 
@@ -812,7 +832,7 @@ static void refused(struct rh_h2 *h, ssize_t rc)
 		calm_down(h, NGHTTP2_ENHANCE_YOUR_CALM, "too many CONTINUATION frames");
 		break;
 	case NGHTTP2_ERR_BAD_CLIENT_MAGIC:
-		h->going_away = true;
+		h->going_away = h->terminated = true;
 		nghttp2_session_terminate_session(h->session, NGHTTP2_PROTOCOL_ERROR);
 		break;
 	default:

@@ -147,5 +147,12 @@ size_t rh_metrics_write(char *buf, size_t cap, const struct rh_metrics *m)
 	    "TLS connections whose sending the kernel took (kTLS).", m->ktls_connections);
 	one(&o, "ringhttpd_ktls_enabled", "gauge",
 	    "1 when new TLS connections give their sending to the kernel (kTLS).", m->ktls);
+	one(&o, "ringhttpd_http2_connections_total", "counter", "Connections that spoke HTTP/2.",
+	    m->h2_connections);
+	one(&o, "ringhttpd_http2_streams_total", "counter", "Requests on HTTP/2 connections.",
+	    m->h2_streams);
+	one(&o, "ringhttpd_http2_misbehaving_total", "counter",
+	    "HTTP/2 connections ended for breaking a limit (GOAWAY ENHANCE_YOUR_CALM).",
+	    m->h2_misbehaving);
 	return o.len;
 }

@@ -39,6 +39,7 @@ struct rh_metrics {
 	uint64_t buffer_waits; /* times a connection waited for a pooled buffer */
 	uint64_t tls_handshakes, tls_handshake_failures, tls_not_tls, ktls_connections;
 	bool ktls; /* new TLS connections give sending to the kernel */
+	uint64_t h2_connections, h2_streams, h2_misbehaving;
 	uint64_t uptime_seconds;
 	const uint64_t *open_connections; /* one per ring */
 	size_t n_rings;
@@ -60,7 +61,10 @@ struct rh_metrics {
  *   ringhttpd_tls_handshake_failures_total                 counter
  *   ringhttpd_tls_not_tls_total                            counter
  *   ringhttpd_ktls_connections_total                       counter
- *   ringhttpd_ktls_enabled                                 gauge */
+ *   ringhttpd_ktls_enabled                                 gauge
+ *   ringhttpd_http2_connections_total                      counter
+ *   ringhttpd_http2_streams_total                          counter
+ *   ringhttpd_http2_misbehaving_total                      counter */
 size_t rh_metrics_write(char *buf, size_t cap, const struct rh_metrics *m);
 
 #endif

@@ -484,6 +484,9 @@ char *rh_ring_metrics_text(void *ctx, size_t *len)
 			atomic_load_explicit(&st->tls_failures, memory_order_relaxed);
 		m.tls_not_tls += atomic_load_explicit(&st->tls_not_tls, memory_order_relaxed);
 		m.ktls_connections += atomic_load_explicit(&st->ktls_connections, memory_order_relaxed);
+		m.h2_connections += atomic_load_explicit(&st->h2_connections, memory_order_relaxed);
+		m.h2_streams += atomic_load_explicit(&st->h2_streams, memory_order_relaxed);
+		m.h2_misbehaving += atomic_load_explicit(&st->h2_misbehaving, memory_order_relaxed);
 		m.file_cache_hits += atomic_load_explicit(&ri->files.hits, memory_order_relaxed);
 		m.file_cache_misses += atomic_load_explicit(&ri->files.misses, memory_order_relaxed);
 		open[i] = atomic_load_explicit(&ri->n_conns, memory_order_relaxed);

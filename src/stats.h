@@ -14,6 +14,9 @@ struct rh_ring_stats {
 	atomic_uint_fast64_t tls_failures;	/* handshakes that failed */
 	atomic_uint_fast64_t tls_not_tls;	/* of them, bytes that were not TLS */
 	atomic_uint_fast64_t ktls_connections; /* handshakes that gave sending to the kernel */
+	atomic_uint_fast64_t h2_connections;	/* connections that spoke HTTP/2 */
+	atomic_uint_fast64_t h2_streams;	/* requests on them */
+	atomic_uint_fast64_t h2_misbehaving;	/* connections ended for breaking a limit */
 };
 
 #endif

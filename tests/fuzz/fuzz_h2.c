@@ -18,10 +18,13 @@
 #define PREFACE "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 
 struct stream {
+	struct stream *prev, *next; /* the session does not close its streams when deleted */
 	char store[LIST_MAX];
 	uint32_t len;
 	size_t cost;
 };
+
+static struct stream *streams;
 
 static void within(const struct stream *st, struct rh_str s)
 {
@@ -38,6 +41,10 @@ static int on_begin_headers(nghttp2_session *session, const nghttp2_frame *frame
 		return 0;
 	if (!(st = calloc(1, sizeof *st)))
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+	st->next = streams;
+	if (streams)
+		streams->prev = st;
+	streams = st;
 	nghttp2_session_set_stream_user_data(session, frame->hd.stream_id, st);
 	return 0;
 }
@@ -83,10 +90,24 @@ static int on_frame_recv(nghttp2_session *session, const nghttp2_frame *frame, v
 	return 0;
 }
 
+static void stream_free(struct stream *st)
+{
+	if (st->prev)
+		st->prev->next = st->next;
+	else
+		streams = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	free(st);
+}
+
 static int on_stream_close(nghttp2_session *session, int32_t id, uint32_t code, void *user)
 {
+	struct stream *st = nghttp2_session_get_stream_user_data(session, id);
+
 	(void)code, (void)user;
-	free(nghttp2_session_get_stream_user_data(session, id));
+	if (st)
+		stream_free(st);
 	return 0;
 }
 
@@ -133,6 +154,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		drain(session);
 		at += n;
 	}
-	nghttp2_session_del(session); /* closes the streams: each store is freed */
+	nghttp2_session_del(session);
+	while (streams)
+		stream_free(streams);
 	return 0;
 }

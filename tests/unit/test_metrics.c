@@ -52,7 +52,17 @@ static const char want[] =
 	"# HELP ringhttpd_ktls_enabled 1 when new TLS connections give their sending to the kernel "
 	"(kTLS).\n"
 	"# TYPE ringhttpd_ktls_enabled gauge\n"
-	"ringhttpd_ktls_enabled 1\n";
+	"ringhttpd_ktls_enabled 1\n"
+	"# HELP ringhttpd_http2_connections_total Connections that spoke HTTP/2.\n"
+	"# TYPE ringhttpd_http2_connections_total counter\n"
+	"ringhttpd_http2_connections_total 4\n"
+	"# HELP ringhttpd_http2_streams_total Requests on HTTP/2 connections.\n"
+	"# TYPE ringhttpd_http2_streams_total counter\n"
+	"ringhttpd_http2_streams_total 40\n"
+	"# HELP ringhttpd_http2_misbehaving_total HTTP/2 connections ended for breaking a limit "
+	"(GOAWAY ENHANCE_YOUR_CALM).\n"
+	"# TYPE ringhttpd_http2_misbehaving_total counter\n"
+	"ringhttpd_http2_misbehaving_total 2\n";
 
 static struct rh_peer peer(const char *text)
 {
@@ -86,6 +96,7 @@ int main(void)
 				.buffer_waits = 2,
 				.uptime_seconds = 3600, .tls_handshakes = 9, .tls_handshake_failures = 3,
 				.tls_not_tls = 1, .ktls_connections = 7, .ktls = true,
+				.h2_connections = 4, .h2_streams = 40, .h2_misbehaving = 2,
 				.open_connections = open,
 				.n_rings = 2 };
 	char buf[4096], small[16], msg[200];

@@ -1078,6 +1078,25 @@ def test_zero_window_stream_is_cancelled_after_send_timeout(servers, roots):
     served(srv)
 
 
+def test_status_endpoint_counts_http2(servers, roots):
+    """ringhttpd_http2_connections_total, _streams_total and
+    _misbehaving_total: one connection of three streams, then one that
+    sends nine CONTINUATION frames."""
+    srv = servers.start(roots["main"], {"status_path": STATUS})
+    names = ("ringhttpd_http2_connections_total", "ringhttpd_http2_streams_total",
+             "ringhttpd_http2_misbehaving_total")
+    before = [metric(srv.port, n) for n in names]
+    with h2c(srv) as c:
+        for _ in range(3):
+            assert c.get("/small.bin").status == 200
+    assert [metric(srv.port, n) for n in names] == [before[0] + 1, before[1] + 3, before[2]]
+    with h2c(srv) as c:
+        continued(c, 9, [("x-pad", "p" * 100)])
+        c.expect_goaway_and_close(H2_ENHANCE_YOUR_CALM)
+    after = [metric(srv.port, n) for n in names]
+    assert (after[0], after[2]) == (before[0] + 2, before[2] + 1), (before, after)
+
+
 def test_zero_window_connection_is_cancelled(servers, roots):
     """The connection window at 0 (the stream's is large): the same."""
     srv = servers.start(roots["main"], ZERO_WINDOW_POOL)

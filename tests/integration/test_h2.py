@@ -1013,6 +1013,32 @@ def test_paced_pings_without_reading_are_closed(servers, roots):
     served(srv)
 
 
+@pytest.mark.parametrize("attack", ["continuations", "rapid-reset", "header-list", "flood"])
+def test_attack_behind_an_unread_download_is_closed(servers, roots, attack):
+    """The attacks that end a connection, from a client whose download
+    fills the socket (it reads nothing): the GOAWAY cannot be sent, and
+    the connection is closed all the same, long before send_timeout or
+    header_timeout (120 s and 60 s here) would close it."""
+    srv = servers.start(roots["main"], {"send_timeout": 120, "header_timeout": 60})
+    c = h2c(srv, rcvbuf=4096)
+    try:
+        c.request("/10mb.bin")
+        wait_until(lambda: c_queued(c) > 0, 10, "the first bytes of the download")
+        if attack == "continuations":
+            continued(c, 9, [("x-pad", "p" * 100)])
+        elif attack == "rapid-reset":
+            resets(c, 300)
+        elif attack == "header-list":
+            c.request("/small.bin", headers=[("x-big", "v" * 15000), ("x-more", "w" * 2000)])
+        else:
+            c.send_frames(*flood("priority", c, 2500))
+        wait_until(lambda: open_server_conns(plain_port(srv)) == 0, 15,
+                   f"the server to close the connection after the attack ({attack})")
+    finally:
+        c.reset_close()
+    served(srv)
+
+
 def c_queued(c):
     import fcntl
     import struct

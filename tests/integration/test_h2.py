@@ -1047,6 +1047,37 @@ def c_queued(c):
     return struct.unpack("i", raw)[0]
 
 
+def test_resets_and_closes_while_chunks_are_read(servers, roots):
+    """Streams of a file out of the page cache (its chunks read into pooled
+    buffers), reset by the client right away or after some bytes, and
+    connections reset (TCP RST) in the middle of downloads: afterwards
+    every answer is exact and no connection is left open."""
+    path = roots["main"] / "cold.bin"
+    srv = servers.start(roots["main"], {**ZERO_WINDOW_POOL, "send_timeout": 60})
+    with h2c(srv, keep_body=False) as c:
+        for i in range(10):
+            drop_from_page_cache([path])
+            sid = c.request("/cold.bin")
+            if i % 2:
+                c.read_until(lambda: c.streams[sid].length > 0, what="some bytes")
+            c.send_frames(RstStreamFrame(sid, error_code=H2_CANCEL))
+        r = c.get("/cold.bin")
+        assert (r.status, r.length, r.sha) == (200, len(COLD), sha(COLD)), r
+    for i in range(10):
+        drop_from_page_cache([path])
+        c = connect(srv, None, "h2c", keep_body=False)
+        for _ in range(3):
+            c.request("/cold.bin" if i % 2 else "/10mb.bin")
+        c.read_until(lambda: sum(s.length for s in c.streams.values()) > 10000, what="bytes")
+        c.reset_close()
+    wait_until(lambda: open_server_conns(srv.port) == 0, 30, "every connection closed")
+    with h2c(srv, keep_body=False) as c:
+        ids = [c.request(t) for t in ("/cold.bin", "/10mb.bin", "/mid.bin")]
+        for sid, data in zip(ids, (COLD, TEN_MB, MID)):
+            r = c.response(sid, 60)
+            assert (r.status, r.length, r.sha) == (200, len(data), sha(data)), r
+
+
 ZERO_WINDOW_POOL = {"cpu_limit": 1, "buffer_size": 4096, "buffer_count": 8,
                     "file_cache_size": 0, "splice_threshold": 1048576, "send_timeout": 3,
                     "status_path": STATUS}
@@ -1225,6 +1256,21 @@ def test_sighup_goaway_last_stream_id_is_the_last_taken(servers, roots):
         c.read_to_close(60)
         assert c.goaways[-1][:2] == (7, H2_NO_ERROR), c.goaways
         assert c.streams[sid].sha == sha(TEN_MB)
+    served(srv)
+
+
+def test_streams_opened_after_goaway_are_not_answered(servers, roots):
+    """After SIGHUP's GOAWAY naming stream 1, a new stream 3 on the same
+    connection is not answered; stream 1 still ends exactly."""
+    srv = servers.start(roots["main"])
+    c, sid = start_download(srv)
+    with c:
+        srv.signal(signal.SIGHUP)
+        c.read_until(lambda: any(g[0] == sid for g in c.goaways), 30, "the GOAWAY")
+        late = c.request("/small.bin")
+        c.read_to_close(60)
+        assert c.streams[sid].sha == sha(TEN_MB), c.streams[sid]
+        assert c.streams[late].fields is None and c.streams[late].length == 0, c.streams[late]
     served(srv)
 
 

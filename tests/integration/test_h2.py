@@ -993,7 +993,7 @@ def test_paced_pings_without_reading_are_closed(servers, roots):
     c = h2c(srv, rcvbuf=4096)
     try:
         c.request("/10mb.bin")
-        wait_until(lambda: c_queued(c) > 0, 10, "the first bytes of the download")
+        wait_socket_full(plain_port(srv))
         c.sock.settimeout(0.5)
         sent, last = 0, time.monotonic()
         deadline = last + 20
@@ -1023,7 +1023,7 @@ def test_attack_behind_an_unread_download_is_closed(servers, roots, attack):
     c = h2c(srv, rcvbuf=4096)
     try:
         c.request("/10mb.bin")
-        wait_until(lambda: c_queued(c) > 0, 10, "the first bytes of the download")
+        wait_socket_full(plain_port(srv))
         if attack == "continuations":
             continued(c, 9, [("x-pad", "p" * 100)])
         elif attack == "rapid-reset":
@@ -1037,6 +1037,29 @@ def test_attack_behind_an_unread_download_is_closed(servers, roots, attack):
     finally:
         c.reset_close()
     served(srv)
+
+
+def unsent_by_server(port):
+    """Bytes the server's sockets on PORT hold that the peer has not taken."""
+    total = 0
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            local, _, state, queues = line.split()[1:5]
+            if int(local.rsplit(":", 1)[1], 16) == port and state == "01":
+                total += int(queues.split(":")[0], 16)
+    return total
+
+
+def wait_socket_full(port):
+    """Until what the server's socket holds unsent stops growing: the
+    socket is full (the client reads nothing)."""
+    seen = []
+
+    def settled():
+        seen.append(unsent_by_server(port))
+        return len(seen) > 10 and seen[-1] > 0 and len(set(seen[-10:])) == 1
+    wait_until(settled, 20, "the server's socket to fill")
 
 
 def c_queued(c):

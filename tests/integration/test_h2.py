@@ -10,10 +10,12 @@ shows the server's SETTINGS and the frames of an answer. ALPN, the h2c
 preface and Upgrade: h2c with http2 on and off. Raw frames (hyperframe and
 hpack, rhtest.H2Client) drive every limit: rapid reset, CONTINUATION, the
 header list, the HPACK table, PING/SETTINGS/PRIORITY/empty-DATA floods, a
-client that never reads, zero windows; request bodies, malformed requests,
-GOAWAY on SIGTERM, SIGHUP and idleness, fairness between streams and
-connections, and crowds (h2load, 1,000 stalled downloads). After every
-attack a normal client is served. Every wait polls with a deadline; what
+client that never reads (also behind a download that fills the socket, so
+that no GOAWAY can be sent), zero windows and the pooled buffers they may
+not hold; request bodies, malformed requests, GOAWAY on SIGTERM, SIGHUP
+and idleness, fairness between streams and connections, the status
+endpoint's HTTP/2 counters, and crowds (h2load, 1,000 stalled downloads).
+After every attack a normal client is served. Every wait polls with a deadline; what
 can be counted (frames, bytes, threads, descriptors, connections, the
 status endpoint's counters) is counted."""
 

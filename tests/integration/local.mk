@@ -21,6 +21,7 @@ integration_tests = \
 	tests/integration/test_listing.py \
 	tests/integration/test_cold.py \
 	tests/integration/test_tls.py \
+	tests/integration/test_h2.py \
 	tests/integration/test_tls_security.py \
 	tests/integration/test_ktls.py
 

@@ -1444,3 +1444,416 @@ def tls_port(srv):
 def plain_port(srv):
     """The first plain HTTP socket's port (srv.port: listen's come first)."""
     return srv.port
+
+
+# ------------------------------------------------------------------ HTTP/2
+
+H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+# RFC 9113 7: error codes; 6.5.2: SETTINGS parameters
+H2_NO_ERROR, H2_PROTOCOL_ERROR, H2_CANCEL = 0x0, 0x1, 0x8
+H2_COMPRESSION_ERROR, H2_ENHANCE_YOUR_CALM = 0x9, 0xb
+H2_HEADER_TABLE_SIZE, H2_ENABLE_PUSH, H2_MAX_CONCURRENT_STREAMS = 0x1, 0x2, 0x3
+H2_INITIAL_WINDOW_SIZE, H2_MAX_FRAME_SIZE, H2_MAX_HEADER_LIST_SIZE = 0x4, 0x5, 0x6
+H2_MAX_WINDOW = (1 << 31) - 1
+
+
+class H2Response:
+    """One stream's answer as an H2Client saw it: the response head's fields
+    in order ([(name, value)] as str, :status among them), the body (its
+    bytes when the client keeps bodies; .length and .sha always), and how
+    the stream ended: .ended (END_STREAM seen), .reset (the RST_STREAM
+    error code, or None), .head_ended (END_STREAM on the HEADERS frame)."""
+
+    def __init__(self, stream_id):
+        self.stream_id = stream_id
+        self.fields = None
+        self.trailers = None
+        self.body = bytearray()
+        self.length = 0
+        self.hash = hashlib.sha256()
+        self.ended = False
+        self.head_ended = False
+        self.reset = None
+        self.data_frames = 0
+
+    @property
+    def done(self):
+        return self.ended or self.reset is not None
+
+    @property
+    def status(self):
+        return int(self[":status"]) if self.fields is not None else None
+
+    @property
+    def sha(self):
+        return self.hash.hexdigest()
+
+    def header(self, name):
+        values = [v for k, v in (self.fields or []) if k == name]
+        assert len(values) <= 1, f"field {name} sent {len(values)} times: {self!r}"
+        return values[0] if values else None
+
+    def __getitem__(self, name):
+        value = self.header(name)
+        assert value is not None, f"no {name} field in {self!r}"
+        return value
+
+    def regular(self):
+        """The fields without the pseudo-header :status."""
+        return [(k, v) for k, v in self.fields if not k.startswith(":")]
+
+    def __repr__(self):
+        return (f"<H2Response stream {self.stream_id} {self.fields} {self.length} body bytes"
+                f"{' ended' if self.ended else ''}"
+                f"{'' if self.reset is None else f' reset {self.reset:#x}'}>")
+
+
+class H2Closed(AssertionError):
+    """The server closed the connection while a frame was awaited."""
+
+
+class H2Client:
+    """One HTTP/2 connection in frames (hyperframe) and HPACK (hpack): over
+    TLS with ALPN h2 when CONTEXT (an SSLContext) is given, else h2c with
+    prior knowledge. The client's preface (unless PREFACE is False) is sent
+    with SETTINGS (default: INITIAL_WINDOW_SIZE 2^31-1) and, with
+    AUTO_WINDOW, a connection WINDOW_UPDATE to 2^31-1; received DATA is
+    given back in the connection window (streams' windows are not
+    replenished: 2 GiB each is more than any test file). SETTINGS and PING
+    are acknowledged as they are read. Every frame read is in .frames;
+    .server_settings holds the server's first SETTINGS, .goaways every
+    GOAWAY as (last stream id, error code, debug data). KEEP_BODY=False
+    keeps only each body's length and hash."""
+
+    def __init__(self, port, context=None, sni="localhost", host="127.0.0.1",
+                 settings=None, timeout=IO_TIMEOUT, preface=True, auto_window=True,
+                 keep_body=True, rcvbuf=None, alpn=True):
+        import hpack
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        raw = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            if rcvbuf:
+                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            raw.settimeout(timeout)
+            raw.connect((host, port))
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.sock = context.wrap_socket(raw, server_hostname=sni) if context else raw
+        except BaseException:
+            raw.close()
+            raise
+        if context and alpn:
+            got = self.sock.selected_alpn_protocol()
+            assert got == "h2", f"ALPN selected {got!r}, not h2 (offer h2 in CONTEXT)"
+        self.timeout = timeout
+        self.buf = bytearray()
+        self.enc = hpack.Encoder()
+        self.dec = hpack.Decoder()
+        self.dec.max_header_list_size = 1 << 24
+        self.streams = {}
+        self.next_id = 1
+        self.frames = []
+        self.server_settings = None
+        self.goaways = []
+        self.closed = False
+        self.auto_ack = True
+        self.auto_window = auto_window
+        self.keep_body = keep_body
+        self.unacked = 0
+        self._block = None          # (stream id, fragments, END_STREAM) of a header block
+        self.settings = {H2_INITIAL_WINDOW_SIZE: H2_MAX_WINDOW} if settings is None else settings
+        if preface:
+            self.send(self.preface(self.settings, auto_window))
+
+    @staticmethod
+    def preface(settings, window=True):
+        """The client's first bytes: the preface, SETTINGS (a dict) and, with
+        WINDOW, the connection window raised to 2^31-1."""
+        from hyperframe.frame import SettingsFrame, WindowUpdateFrame
+        data = H2_PREFACE + SettingsFrame(0, settings=settings).serialize()
+        if window:
+            data += WindowUpdateFrame(0, window_increment=H2_MAX_WINDOW - 65535).serialize()
+        return data
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.sock.close()
+
+    def reset_close(self):
+        """Close with an RST instead of a FIN."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        self.sock.close()
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def send_frames(self, *frames):
+        self.send(b"".join(f.serialize() for f in frames))
+
+    # requests
+    def new_stream(self):
+        sid = self.next_id
+        self.next_id += 2
+        self.streams[sid] = H2Response(sid)
+        return sid
+
+    def head_block(self, target, method="GET", authority="localhost", headers=(),
+                   scheme=None, pseudo=None):
+        """The HPACK block of a request (PSEUDO replaces the four pseudo-
+        header fields, as [(name, value)])."""
+        if pseudo is None:
+            scheme = scheme or ("https" if hasattr(self.sock, "version") else "http")
+            pseudo = [(":method", method), (":scheme", scheme), (":authority", authority),
+                      (":path", target)]
+        if isinstance(headers, dict):
+            headers = list(headers.items())
+        return self.enc.encode(list(pseudo) + list(headers))
+
+    def request_frames(self, target, method="GET", end_stream=True, **kw):
+        """(stream id, the HEADERS frame) of a new request."""
+        from hyperframe.frame import HeadersFrame
+        sid = self.new_stream()
+        flags = ["END_HEADERS"] + (["END_STREAM"] if end_stream else [])
+        return sid, HeadersFrame(sid, data=self.head_block(target, method, **kw), flags=flags)
+
+    def request(self, target, method="GET", end_stream=True, **kw):
+        """Send a request; returns its stream id."""
+        sid, frame = self.request_frames(target, method, end_stream, **kw)
+        self.send_frames(frame)
+        return sid
+
+    def get(self, target, method="GET", timeout=None, **kw):
+        """One request and its whole answer."""
+        return self.response(self.request(target, method, **kw), timeout)
+
+    def response(self, sid, timeout=None):
+        resp = self.streams[sid]
+        self.read_until(lambda: resp.done, timeout, f"the end of stream {sid}")
+        return resp
+
+    # frames
+    def _fill(self, deadline):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        self.sock.settimeout(left)
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            chunk = b""
+        if not chunk:
+            self.closed = True
+            return False
+        self.buf += chunk
+        return True
+
+    def read_frame(self, timeout=None):
+        """The next frame (handled as the class says), or None when the
+        server closed the connection or TIMEOUT passed (.closed tells)."""
+        from hyperframe.frame import Frame
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while len(self.buf) < 9:
+            if self.closed or not self._fill(deadline):
+                return None
+        frame, length = Frame.parse_frame_header(memoryview(bytes(self.buf[:9])))
+        while len(self.buf) < 9 + length:
+            if self.closed or not self._fill(deadline):
+                return None
+        frame.parse_body(memoryview(bytes(self.buf[9:9 + length])))
+        del self.buf[:9 + length]
+        self._handle(frame)
+        return frame
+
+    def _stream(self, sid):
+        if sid not in self.streams:
+            self.streams[sid] = H2Response(sid)
+        return self.streams[sid]
+
+    def _handle(self, frame):
+        from hyperframe.frame import (ContinuationFrame, DataFrame, GoAwayFrame, HeadersFrame,
+                                      PingFrame, RstStreamFrame, SettingsFrame,
+                                      WindowUpdateFrame)
+        if not isinstance(frame, DataFrame):
+            self.frames.append(frame)
+        else:
+            self.frames.append(("DATA", frame.stream_id, frame.flow_controlled_length,
+                                frozenset(frame.flags)))
+        if isinstance(frame, SettingsFrame) and "ACK" not in frame.flags:
+            if self.server_settings is None:
+                self.server_settings = dict(frame.settings)
+            if self.auto_ack:
+                self.send_frames(SettingsFrame(0, flags=["ACK"]))
+        elif isinstance(frame, PingFrame) and "ACK" not in frame.flags:
+            if self.auto_ack:
+                self.send_frames(PingFrame(0, opaque_data=frame.opaque_data, flags=["ACK"]))
+        elif isinstance(frame, (HeadersFrame, ContinuationFrame)):
+            if isinstance(frame, HeadersFrame):
+                self._block = (frame.stream_id, [frame.data], "END_STREAM" in frame.flags)
+            else:
+                assert self._block and self._block[0] == frame.stream_id, \
+                    f"CONTINUATION without its HEADERS: {frame}"
+                self._block[1].append(frame.data)
+            if "END_HEADERS" in frame.flags:
+                sid, parts, end = self._block
+                self._block = None
+                fields = [(k.decode() if isinstance(k, bytes) else k,
+                           v.decode("latin-1") if isinstance(v, bytes) else v)
+                          for k, v in self.dec.decode(b"".join(parts))]
+                s = self._stream(sid)
+                if s.fields is None:
+                    s.fields = fields
+                    s.head_ended = end
+                else:
+                    s.trailers = fields
+                s.ended = s.ended or end
+        elif isinstance(frame, DataFrame):
+            s = self._stream(frame.stream_id)
+            s.length += len(frame.data)
+            s.hash.update(frame.data)
+            s.data_frames += 1
+            if self.keep_body:
+                s.body += frame.data
+            s.ended = s.ended or "END_STREAM" in frame.flags
+            if self.auto_window:
+                self.unacked += frame.flow_controlled_length
+                if self.unacked >= 1 << 24:
+                    self.send_frames(WindowUpdateFrame(0, window_increment=self.unacked))
+                    self.unacked = 0
+        elif isinstance(frame, RstStreamFrame):
+            self._stream(frame.stream_id).reset = frame.error_code
+        elif isinstance(frame, GoAwayFrame):
+            self.goaways.append((frame.last_stream_id, frame.error_code, frame.additional_data))
+        elif isinstance(frame, WindowUpdateFrame):
+            pass
+
+    def read_until(self, predicate, timeout=None, what="a frame"):
+        """Read frames until PREDICATE() holds; fails on a close or at TIMEOUT."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        while not predicate():
+            if self.read_frame(max(deadline - time.monotonic(), 0.001)) is None \
+                    and not predicate():
+                why = "the server closed the connection" if self.closed else "time ran out"
+                raise (H2Closed if self.closed else AssertionError)(
+                    f"{why} waiting for {what}; GOAWAYs {self.goaways}; last frames "
+                    f"{self.frames[-8:]}")
+
+    def read_to_close(self, timeout=None):
+        """Read frames until the server closes; fails if it does not within
+        TIMEOUT. Returns the frames read meanwhile."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        start = len(self.frames)
+        while not self.closed:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"the connection is still open after {timeout}s; "
+                                     f"last frames {self.frames[-8:]}")
+            try:
+                self.read_frame(left)
+            except OSError:
+                self.closed = True
+        return self.frames[start:]
+
+    def expect_goaway_and_close(self, code, timeout=None):
+        """The server sends GOAWAY with error CODE, then closes; returns the
+        GOAWAY's (last stream id, code, debug data)."""
+        try:
+            self.read_to_close(timeout)
+        except ssl_errors() as e:
+            raise AssertionError(f"TLS error while reading to the close: {e}")
+        assert self.goaways, f"closed without a GOAWAY; last frames {self.frames[-8:]}"
+        assert self.goaways[-1][1] == code, \
+            f"GOAWAY {self.goaways[-1]}, expected error {code:#x}; last frames {self.frames[-8:]}"
+        return self.goaways[-1]
+
+    def ping(self, data=b"rhtest!!", timeout=None):
+        """A PING answered by its ACK: the connection works."""
+        from hyperframe.frame import PingFrame
+        self.send_frames(PingFrame(0, opaque_data=data))
+        self.read_until(lambda: any(isinstance(f, PingFrame) and "ACK" in f.flags
+                                    and f.opaque_data == data for f in self.frames[-50:]),
+                        timeout, "the PING's ACK")
+
+
+def ssl_errors():
+    import ssl
+    return (ssl.SSLError,)
+
+
+def h2_context(ca=None, alpn=("h2",)):
+    """A client SSLContext offering ALPN (default h2 alone), the chain
+    checked against CA."""
+    return tls_context(ca, alpn=list(alpn))
+
+
+H2_STATUS_LINE_RE = re.compile(rb"^HTTP/2 ([1-5][0-9][0-9]) ?$")
+H2_FIELD_RE = re.compile(rb"^([!#$%&'*+.^_`|~0-9a-z-]+): ([\t -~]*?)[ \t]*$")
+
+
+def curl_h2(url, ca=None, args=(), resolve=None, timeout=60):
+    """curl over HTTP/2 to URL: https with ALPN (--http2 and --cacert CA),
+    http with --http2-prior-knowledge; RESOLVE is a --resolve entry. The
+    Response's head as curl received it (HTTP/2 status line, lower-case
+    field names checked), .body exact, .version curl's %{http_version}."""
+    import tempfile
+    mode = ["--http2", "--cacert", str(ca)] if url.startswith("https:") else \
+        ["--http2-prior-knowledge"]
+    with tempfile.TemporaryDirectory() as d:
+        head, body = os.path.join(d, "head"), os.path.join(d, "body")
+        cmd = ["curl", "-sS", *mode, *(["--resolve", resolve] if resolve else []),
+               "-D", head, "-o", body, "-w", "%{http_version}", *args, url]
+        p = subprocess.run(cmd, capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
+        err = p.stderr.decode(errors="replace")
+        assert p.returncode == 0, f"curl exited with {p.returncode}: {err[-3000:]}"
+        with open(head, "rb") as f:
+            raw = f.read()
+        data = b""
+        if os.path.exists(body):        # curl makes no file for an empty body
+            with open(body, "rb") as f:
+                data = f.read()
+    assert raw.endswith(b"\r\n\r\n"), raw
+    lines = raw[:-4].split(b"\r\n")
+    m = H2_STATUS_LINE_RE.match(lines[0])
+    assert m, f"not an HTTP/2 status line in {raw!r}"
+    headers = []
+    for line in lines[1:]:
+        h = H2_FIELD_RE.match(line)
+        assert h, f"bad (or not lower-case) field line {line!r} in {raw!r}"
+        headers.append((h.group(1).decode(), h.group(2).decode()))
+    resp = Response(int(m.group(1)), "", headers, data, raw, None)
+    cl = resp.header("content-length")
+    if cl is not None:
+        assert re.fullmatch(r"[0-9]+", cl), resp
+        resp.length = int(cl)
+    resp.version = p.stdout.decode().strip()
+    return resp
+
+
+def h2_fields_of(resp):
+    """What an HTTP/2 answer to the request RESP (an HTTP/1.1 Response)
+    answered must carry, RFC 9113 8.2.2: its fields with lower-case names,
+    without Connection and Keep-Alive, and without Date (whose second may
+    differ); sorted."""
+    return sorted((k.lower(), v) for k, v in resp.headers
+                  if k.lower() not in ("connection", "keep-alive", "date"))
+
+
+def h2_fields(fields):
+    """Fields of an HTTP/2 answer ([(name, value)]) comparable with
+    h2_fields_of: without :status and date, sorted."""
+    return sorted((k, v) for k, v in fields if k not in (":status", "date"))
+
+
+def check_h2_common(fields):
+    """server and date on every HTTP/2 answer; no connection-specific field."""
+    names = [k for k, _ in fields]
+    assert names.count("server") == 1 and dict(fields)["server"] == "ringhttpd", fields
+    assert names.count("date") == 1 and IMF_FIXDATE_RE.match(dict(fields)["date"]), fields
+    for bad in ("connection", "keep-alive", "transfer-encoding", "upgrade", "proxy-connection"):
+        assert bad not in names, f"connection-specific field {bad}: {fields}"
+    assert all(k == k.lower() for k in names), fields

@@ -1762,10 +1762,12 @@ HTTPS_JS = ("var res = performance.getEntriesByType('resource').map(function (e)
             "getComputedStyle(document.getElementById('greet')).color + ' assets: ' + res;\n")
 
 
-def test_chromium_https_with_a_local_ca(servers, tmp_path):
+@pytest.mark.parametrize("http2,proto", [(True, "h2"), (False, "http/1.1")],
+                         ids=["h2", "http2-off"])
+def test_chromium_https_with_a_local_ca(servers, tmp_path, http2, proto):
     """The browser page over HTTPS: Chromium trusts the leaf made by a
     local CA through its public key's hash; the page and its assets come
-    over TLS as HTTP/1.1."""
+    over TLS as HTTP/2 (ALPN h2), or as HTTP/1.1 with http2 = false."""
     chromium = need_chromium()
     pki = PKI(tmp_path / "pki")
     leaf = pki.leaf("leaf", ["localhost"])
@@ -1773,11 +1775,11 @@ def test_chromium_https_with_a_local_ca(servers, tmp_path):
     write_files(root, {"index.html": BROWSER_HTML.encode(), "app.js": HTTPS_JS.encode(),
                        "style.css": BROWSER_CSS.encode()})
     s = tls_settings(root, leaf)
-    s.update({"server_name": "localhost", "charset": "utf-8"})
+    s.update({"server_name": "localhost", "charset": "utf-8", "http2": http2})
     srv = servers.new(text=render_conf_lists(s)).start()
     dom, err = chromium_dump(chromium, f"https://localhost:{tls_port(srv)}/",
                              f"--ignore-certificate-errors-spki-list={leaf.spki_sha256()}",
                              "--host-resolver-rules=MAP localhost 127.0.0.1")
     assert "Grüße aus dem HTML" in dom, (dom, err[-2000:])
-    assert ("loaded over https: http/1.1 color=rgb(1, 2, 3) "
-            "assets: /app.js=http/1.1 /style.css=http/1.1") in dom, (dom, err[-2000:])
+    assert (f"loaded over https: {proto} color=rgb(1, 2, 3) "
+            f"assets: /app.js={proto} /style.css={proto}") in dom, (dom, err[-2000:])

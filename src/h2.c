@@ -96,6 +96,7 @@ struct rh_h2 {
 	bool wants_buf;	  /* a stream needs a chunk read, and the pool had no buffer */
 	bool room_wanted; /* a frame waits for the out buffer to be written */
 	bool room_waiting; /* some stream wants_room */
+	bool corked;	  /* in this turn (TCP_CORK) */
 	bool polling;	  /* a POLLOUT is armed */
 	bool going_away;  /* GOAWAY submitted */
 	bool terminated;  /* for breaking a limit, or a protocol error */
@@ -615,6 +616,11 @@ static void resume_room_waiters(struct rh_h2 *h)
  * False when the socket is full or failed (h->failed). */
 static bool flush_out(struct rh_h2 *h, bool more)
 {
+	/* more to come in this turn: held for full segments until its end */
+	if (more && !h->corked) {
+		rh_wire_cork(&h->c->w, true);
+		h->corked = true;
+	}
 	while (h->out_sent < h->out_len) {
 		ssize_t n = rh_wire_send_now(&h->c->w, h->out + h->out_sent,
 					     h->out_len - h->out_sent, more);
@@ -759,7 +765,6 @@ static void write_some(struct rh_h2 *h)
 		return;
 	}
 	h->written = 0;
-	rh_wire_cork(&h->c->w, true);
 	for (;;) {
 		const uint8_t *data;
 		ssize_t n;
@@ -792,7 +797,10 @@ static void write_some(struct rh_h2 *h)
 		memcpy(h->out + h->out_len, data, n);
 		h->out_len += n;
 	}
-	rh_wire_cork(&h->c->w, false);
+	if (h->corked) {
+		rh_wire_cork(&h->c->w, false);
+		h->corked = false;
+	}
 	if (h->failed)
 		return;
 	if (h->out_len == h->out_sent && !h->partial) {

@@ -383,51 +383,112 @@ void rh_request_method(struct rh_request *req, struct rh_str name)
 	req->method = method_of(name);
 }
 
+/* The fields the server reads, by name: one table for both protocols, as
+ * nginx's headers_in and lighttpd's http_header.c. */
+enum field {
+	F_OTHER,
+	F_HOST,
+	F_CONTENT_LENGTH,
+	F_TRANSFER_ENCODING,
+	F_EXPECT,
+	F_CONNECTION,
+	F_IF_MATCH,
+	F_IF_UNMODIFIED_SINCE,
+	F_IF_NONE_MATCH,
+	F_IF_MODIFIED_SINCE,
+	F_RANGE,
+	F_IF_RANGE,
+	F_USER_AGENT,
+	F_ACCEPT_ENCODING,
+	F_ACCEPT,
+};
+
+#define FIELD(name, f) { name, sizeof name - 1, f }
+static const struct {
+	const char *name;
+	size_t len;
+	enum field field;
+} known_fields[] = {
+	FIELD("host", F_HOST),
+	FIELD("content-length", F_CONTENT_LENGTH),
+	FIELD("transfer-encoding", F_TRANSFER_ENCODING),
+	FIELD("expect", F_EXPECT),
+	FIELD("connection", F_CONNECTION),
+	FIELD("if-match", F_IF_MATCH),
+	FIELD("if-unmodified-since", F_IF_UNMODIFIED_SINCE),
+	FIELD("if-none-match", F_IF_NONE_MATCH),
+	FIELD("if-modified-since", F_IF_MODIFIED_SINCE),
+	FIELD("range", F_RANGE),
+	FIELD("if-range", F_IF_RANGE),
+	FIELD("user-agent", F_USER_AGENT),
+	FIELD("accept-encoding", F_ACCEPT_ENCODING),
+	FIELD("accept", F_ACCEPT),
+};
+#undef FIELD
+
+static enum field field_of(struct rh_str name)
+{
+	for (size_t i = 0; i < sizeof known_fields / sizeof *known_fields; i++)
+		if (known_fields[i].len == name.len &&
+		    !strncasecmp(known_fields[i].name, name.p, name.len))
+			return known_fields[i].field;
+	return F_OTHER;
+}
+
 int rh_fields_add(struct rh_request *req, struct rh_fields *f, struct rh_str name,
 		  struct rh_str value)
 {
-	int rc;
-
 	for (size_t i = 0; i < name.len; i++)
 		if (!rh_is_tchar(name.p[i]))
 			return -400;
 	for (size_t i = 0; i < value.len; i++)
 		if (!rh_is_field_char(value.p[i]))
 			return -400;
-	if (str_eq_ci(name, "host")) {
+	switch (field_of(name)) {
+	case F_HOST:
 		if (req->has_host)
 			return -400;
 		req->has_host = true;
 		f->host = value;
-	} else if (str_eq_ci(name, "content-length")) {
-		if ((rc = parse_content_length(value, req)) < 0)
-			return rc;
-	} else if (str_eq_ci(name, "transfer-encoding")) {
+		break;
+	case F_CONTENT_LENGTH:
+		return parse_content_length(value, req);
+	case F_TRANSFER_ENCODING:
 		parse_transfer_encoding(value, f);
-	} else if (str_eq_ci(name, "expect")) {
+		break;
+	case F_EXPECT:
 		f->expect_ok = parse_expect(value, &req->expect_continue) && f->expect_ok;
-	} else if (str_eq_ci(name, "connection")) {
+		break;
+	case F_CONNECTION:
 		parse_connection(value, &f->conn_close, &f->conn_keep_alive);
-	} else if (str_eq_ci(name, "if-match")) {
-		if (!add_line(&req->if_match, value))
-			return -431;
-	} else if (str_eq_ci(name, "if-unmodified-since")) {
+		break;
+	case F_IF_MATCH:
+		return add_line(&req->if_match, value) ? 0 : -431;
+	case F_IF_UNMODIFIED_SINCE:
 		req->if_unmodified_since = value;
-	} else if (str_eq_ci(name, "if-none-match")) {
-		if (!add_line(&req->if_none_match, value))
-			return -431;
-	} else if (str_eq_ci(name, "if-modified-since")) {
+		break;
+	case F_IF_NONE_MATCH:
+		return add_line(&req->if_none_match, value) ? 0 : -431;
+	case F_IF_MODIFIED_SINCE:
 		req->if_modified_since = value;
-	} else if (str_eq_ci(name, "range")) {
+		break;
+	case F_RANGE:
 		req->range = value;
-	} else if (str_eq_ci(name, "if-range")) {
+		break;
+	case F_IF_RANGE:
 		req->if_range = value;
-	} else if (str_eq_ci(name, "user-agent")) {
+		break;
+	case F_USER_AGENT:
 		req->user_agent = value;
-	} else if (str_eq_ci(name, "accept-encoding")) {
+		break;
+	case F_ACCEPT_ENCODING:
 		req->accept_encoding = value;
-	} else if (str_eq_ci(name, "accept")) {
+		break;
+	case F_ACCEPT:
 		req->accept = value;
+		break;
+	case F_OTHER:
+		break;
 	}
 	return 0;
 }

@@ -98,7 +98,9 @@ struct rh_h2 {
 	bool room_waiting; /* some stream wants_room */
 	bool corked;	  /* in this turn (TCP_CORK) */
 	bool polling;	  /* a POLLOUT is armed */
-	bool going_away;  /* GOAWAY submitted */
+	bool going_away;  /* a GOAWAY submitted: no new streams wanted */
+	bool last_named;  /* the GOAWAY naming the last stream taken is submitted */
+	uint32_t name_last_at; /* when to submit it, after the shutdown notice */
 	bool terminated;  /* for breaking a limit, or a protocol error */
 	bool failed;	  /* the socket failed, or a file changed while sent */
 	bool idle;	  /* no stream and nothing to send: keepalive_timeout runs */
@@ -210,14 +212,13 @@ static void calm_down(struct rh_h2 *h, uint32_t code, const char *why)
 
 	if (h->terminated)
 		return;
-	h->terminated = true;
+	h->terminated = h->going_away = h->last_named = true;
 	if (code == NGHTTP2_ENHANCE_YOUR_CALM)
 		atomic_fetch_add_explicit(&h->r->stats.h2_misbehaving, 1, memory_order_relaxed);
 	if (rh_ring_may_warn(h->r)) {
 		rh_peer_format(&h->c->peer, peer);
 		rh_warn("%s: HTTP/2: %s; connection closed", peer, why);
 	}
-	h->going_away = true;
 	nghttp2_session_terminate_session(h->session, code);
 }
 
@@ -837,7 +838,7 @@ static enum rh_h2_next settle(struct rh_h2 *h)
 	if (!pending && !nghttp2_session_want_read(h->session) &&
 	    !nghttp2_session_want_write(h->session))
 		return RH_H2_DONE;
-	if (!pending && h->going_away && !h->n_streams)
+	if (!pending && h->last_named && !h->n_streams)
 		return RH_H2_DONE;
 	if (!h->n_streams && !pending && !h->idle) {
 		h->idle = true;
@@ -919,7 +920,7 @@ static void refused(struct rh_h2 *h, ssize_t rc)
 		calm_down(h, NGHTTP2_ENHANCE_YOUR_CALM, "too many CONTINUATION frames");
 		break;
 	case NGHTTP2_ERR_BAD_CLIENT_MAGIC:
-		h->going_away = h->terminated = true;
+		h->going_away = h->terminated = h->last_named = true;
 		nghttp2_session_terminate_session(h->session, NGHTTP2_PROTOCOL_ERROR);
 		break;
 	default:
@@ -1006,6 +1007,16 @@ enum rh_h2_next rh_h2_listing_ready(struct rh_ring *r, struct rh_conn *c)
 	return settle(h);
 }
 
+/* The GOAWAY that names the last stream taken: the streams the client
+ * opens after it are not answered, and it may retry them elsewhere. */
+static void name_last_stream(struct rh_h2 *h)
+{
+	h->going_away = h->last_named = true;
+	nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
+			      nghttp2_session_get_last_proc_stream_id(h->session), NGHTTP2_NO_ERROR,
+			      NULL, 0);
+}
+
 enum rh_h2_next rh_h2_tick(struct rh_ring *r, struct rh_conn *c)
 {
 	struct rh_h2 *h = c->h2;
@@ -1029,8 +1040,10 @@ enum rh_h2_next rh_h2_tick(struct rh_ring *r, struct rh_conn *c)
 		if (h->out || h->partial || h->polling)
 			return RH_H2_FAILED; /* the socket took nothing for send_timeout */
 		if (h->idle && !h->going_away)
-			return rh_h2_goaway(r, c);
+			name_last_stream(h);
 	}
+	if (h->going_away && !h->last_named && h->name_last_at <= r->now)
+		name_last_stream(h);
 	return settle(h);
 }
 
@@ -1038,12 +1051,13 @@ enum rh_h2_next rh_h2_goaway(struct rh_ring *r, struct rh_conn *c)
 {
 	struct rh_h2 *h = c->h2;
 
-	(void)r;
+	/* first the shutdown notice (a GOAWAY of 2^31-1): the client opens no
+	 * more streams, and the ones it sent meanwhile are still answered;
+	 * a second later the GOAWAY that names the last one (RFC 9113 6.8) */
 	if (!h->going_away) {
 		h->going_away = true;
-		nghttp2_submit_goaway(h->session, NGHTTP2_FLAG_NONE,
-				      nghttp2_session_get_last_proc_stream_id(h->session),
-				      NGHTTP2_NO_ERROR, NULL, 0);
+		h->name_last_at = r->now + 1;
+		nghttp2_submit_shutdown_notice(h->session);
 	}
 	return settle(h);
 }

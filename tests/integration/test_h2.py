@@ -874,6 +874,20 @@ def test_nine_continuations_end_the_connection(srv):
     served(srv)
 
 
+def test_header_block_left_unfinished_ends_after_header_timeout(servers, roots):
+    """HEADERS without END_HEADERS, then nothing: the half-decoded block
+    holds the connection's HPACK state, so the connection ends once
+    header_timeout has passed."""
+    srv = servers.start(roots["main"], {"header_timeout": 2})
+    with h2c(srv) as c:
+        sid = c.new_stream()
+        block = c.head_block("/small.bin")
+        c.send_frames(HeadersFrame(sid, data=block[:len(block) // 2], flags=["END_STREAM"]))
+        c.read_to_close(30)
+        assert c.streams[sid].fields is None, c.streams[sid]
+    served(srv)
+
+
 def test_header_list_within_buffer_size_is_served(srv):
     with h2c(srv) as c:
         r = c.get("/small.bin", headers=[("x-big", "v" * 8000)])

@@ -11,7 +11,7 @@ static bool str_eq_ci(struct rh_str s, const char *lit)
 	return strlen(lit) == s.len && strncasecmp(s.p, lit, s.len) == 0;
 }
 
-static struct rh_str trim_ows(const char *p, size_t len)
+struct rh_str rh_trim_ows(const char *p, size_t len)
 {
 	while (len && rh_is_ows(*p))
 		p++, len--;
@@ -281,7 +281,7 @@ static void parse_connection(struct rh_str v, bool *close, bool *keep_alive)
 
 	while (p < end) {
 		const char *comma = memchr(p, ',', end - p);
-		struct rh_str opt = trim_ows(p, (comma ? comma : end) - p);
+		struct rh_str opt = rh_trim_ows(p, (comma ? comma : end) - p);
 
 		if (str_eq_ci(opt, "close"))
 			*close = true;
@@ -302,7 +302,7 @@ static void parse_transfer_encoding(struct rh_str v, struct rh_fields *te)
 	te->te_seen = true;
 	while (p < end) {
 		const char *comma = memchr(p, ',', end - p);
-		struct rh_str el = trim_ows(p, (comma ? comma : end) - p);
+		struct rh_str el = rh_trim_ows(p, (comma ? comma : end) - p);
 		size_t n = 0;
 
 		p = comma ? comma + 1 : end;
@@ -335,7 +335,7 @@ static bool parse_expect(struct rh_str v, bool *cont)
 
 	while (p < end) {
 		const char *comma = memchr(p, ',', end - p);
-		struct rh_str el = trim_ows(p, (comma ? comma : end) - p);
+		struct rh_str el = rh_trim_ows(p, (comma ? comma : end) - p);
 
 		p = comma ? comma + 1 : end;
 		if (!el.len)

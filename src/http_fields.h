@@ -72,6 +72,8 @@ struct rh_fields {
 	struct rh_str authority; /* HTTP/2's :authority; p is NULL when absent */
 };
 
+/* P[0..LEN) without the whitespace (SP, HTAB) around it. */
+struct rh_str rh_trim_ows(const char *p, size_t len);
 /* A fresh REQ of VERSION (10, 11, or 20 for HTTP/2) and F. */
 void rh_fields_begin(struct rh_request *req, struct rh_fields *f, unsigned version);
 /* The method NAME (a token). */

@@ -4,15 +4,6 @@
 
 #include "http_chars.h"
 
-static struct rh_str trim_ows(const char *p, size_t len)
-{
-	while (len && rh_is_ows(*p))
-		p++, len--;
-	while (len && rh_is_ows(p[len - 1]))
-		len--;
-	return (struct rh_str){ p, len };
-}
-
 static int parse_request_line(const char *p, size_t len, struct rh_request *req)
 {
 	const char *end = p + len, *sp1, *sp2;
@@ -93,7 +84,7 @@ static ssize_t parse(const char *buf, size_t len, size_t max_head, struct rh_req
 		if (colon == p || *colon != ':') /* also rejects obs-fold and " :" */
 			return -400;
 		name = (struct rh_str){ p, colon - p };
-		value = trim_ows(colon + 1, eol - 1 - (colon + 1));
+		value = rh_trim_ows(colon + 1, eol - 1 - (colon + 1));
 		/* the value's characters are checked with what it means */
 		if ((rc = rh_fields_add(req, &f, name, value)) < 0)
 			return rc;

@@ -24,7 +24,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: ringhttpd [OPTION]...\n"
-		"Serve static files over HTTP/1.1 with io_uring.\n\n"
+		"Serve static files over HTTP/1.1, HTTP/2 and HTTPS with io_uring.\n\n"
 		"  -c, --config FILE     configuration file (default %s)\n"
 		"  -t, --test-config     check the configuration and exit\n"
 		"  -r, --root DIR        serve DIR (overrides document_root)\n"

@@ -367,17 +367,25 @@ def check_common(resp):
         assert resp.length is not None and resp["Content-Type"], resp
 
 
-class Client:
-    """One TCP connection to the server."""
+def connect_socket(port, host="127.0.0.1", timeout=IO_TIMEOUT, rcvbuf=None):
+    """A TCP connection to HOST:PORT with TCP_NODELAY; RCVBUF sets SO_RCVBUF
+    before connecting."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if rcvbuf:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        sock.settimeout(timeout)
+        sock.connect((host, port))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
-    def __init__(self, port, host="127.0.0.1", timeout=IO_TIMEOUT):
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.sock = socket.socket(family, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect((host, port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.timeout = timeout
-        self.buf = bytearray()
+
+class Connection:
+    """What every client here does with its socket (.sock)."""
 
     def __enter__(self):
         return self
@@ -395,6 +403,15 @@ class Client:
 
     def send(self, data):
         self.sock.sendall(data)
+
+
+class Client(Connection):
+    """One TCP connection to the server."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=IO_TIMEOUT):
+        self.sock = connect_socket(port, host, timeout)
+        self.timeout = timeout
+        self.buf = bytearray()
 
     def _fill(self, deadline, what):
         left = deadline - time.monotonic()
@@ -1512,7 +1529,7 @@ class H2Closed(AssertionError):
     """The server closed the connection while a frame was awaited."""
 
 
-class H2Client:
+class H2Client(Connection):
     """One HTTP/2 connection in frames (hyperframe) and HPACK (hpack): over
     TLS with ALPN h2 when CONTEXT (an SSLContext) is given, else h2c with
     prior knowledge. The client's preface (unless PREFACE is False) is sent
@@ -1529,14 +1546,8 @@ class H2Client:
                  settings=None, timeout=IO_TIMEOUT, preface=True, auto_window=True,
                  keep_body=True, rcvbuf=None, alpn=True):
         import hpack
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        raw = socket.socket(family, socket.SOCK_STREAM)
+        raw = connect_socket(port, host, timeout, rcvbuf)
         try:
-            if rcvbuf:
-                raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-            raw.settimeout(timeout)
-            raw.connect((host, port))
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.sock = context.wrap_socket(raw, server_hostname=sni) if context else raw
         except BaseException:
             raw.close()
@@ -1573,23 +1584,6 @@ class H2Client:
         if window:
             data += WindowUpdateFrame(0, window_increment=H2_MAX_WINDOW - 65535).serialize()
         return data
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self):
-        self.sock.close()
-
-    def reset_close(self):
-        """Close with an RST instead of a FIN."""
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
-        self.sock.close()
-
-    def send(self, data):
-        self.sock.sendall(data)
 
     def send_frames(self, *frames):
         self.send(b"".join(f.serialize() for f in frames))

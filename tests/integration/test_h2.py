@@ -1001,7 +1001,7 @@ def test_ping_flood_without_reading_is_closed(srv):
         wait_until(lambda: open_server_conns(plain_port(srv)) == 0, 30,
                    f"the server to close the connection ({sent} PINGs sent, none read)")
     finally:
-        c.reset_close()
+        c.reset()
     served(srv)
 
 
@@ -1031,7 +1031,7 @@ def test_paced_pings_without_reading_are_closed(servers, roots):
         assert open_server_conns(plain_port(srv)) == 0, \
             f"the connection is still open after {sent} PINGs, none of their ACKs read"
     finally:
-        c.reset_close()
+        c.reset()
     served(srv)
 
 
@@ -1057,7 +1057,7 @@ def test_attack_behind_an_unread_download_is_closed(servers, roots, attack):
         wait_until(lambda: open_server_conns(plain_port(srv)) == 0, 15,
                    f"the server to close the connection after the attack ({attack})")
     finally:
-        c.reset_close()
+        c.reset()
     served(srv)
 
 
@@ -1114,7 +1114,7 @@ def test_resets_and_closes_while_chunks_are_read(servers, roots):
         for _ in range(3):
             c.request("/cold.bin" if i % 2 else "/10mb.bin")
         c.read_until(lambda: sum(s.length for s in c.streams.values()) > 10000, what="bytes")
-        c.reset_close()
+        c.reset()
     wait_until(lambda: open_server_conns(srv.port) == 0, 30, "every connection closed")
     with h2c(srv, keep_body=False) as c:
         ids = [c.request(t) for t in ("/cold.bin", "/10mb.bin", "/mid.bin")]
@@ -1219,7 +1219,7 @@ def test_unread_connection_is_closed_after_send_timeout(servers, roots):
         wait_until(lambda: open_server_conns(plain_port(srv)) == 0, 30,
                    "the server to close the unread connection")
     finally:
-        c.reset_close()
+        c.reset()
     served(srv)
 
 
@@ -1262,7 +1262,7 @@ def test_sigterm_with_an_idle_and_an_unread_connection(servers, roots):
             assert idle.goaways and idle.goaways[-1][:2] == (1, H2_NO_ERROR), idle.goaways
         srv.expect_exit(0)
     finally:
-        unread.reset_close()
+        unread.reset()
 
 
 def test_sighup_goaway_lets_the_stream_finish(servers, roots, pki):

@@ -30,7 +30,6 @@ import os
 import random
 import re
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -97,6 +96,16 @@ class Checker:
         assert r.status == status and r.body.startswith(b"<!DOCTYPE html>"), r
 
 
+def failed(counts, errors, what, e, width, conn):
+    """A wrong answer, or a bug of this script: both fail. The first five
+    are kept (WIDTH characters of each); CONN, if any, is closed."""
+    counts["errors"] += 1
+    if len(errors) < 5:
+        errors.append(f"{what}: {type(e).__name__}: {str(e)[:width]}")
+    if conn is not None:
+        conn.close()
+
+
 def worker(port, files, etags, quota, until, seed, out):
     rnd = random.Random(seed)
     check = Checker(files, etags)
@@ -117,12 +126,8 @@ def worker(port, files, etags, quota, until, seed, out):
             if not keep:
                 conn.close()
                 conn = None
-        except Exception as e:      # a wrong answer, or a bug of this script: both fail
-            counts["errors"] += 1
-            if len(errors) < 5:
-                errors.append(f"{kind}: {type(e).__name__}: {str(e)[:400]}")
-            if conn is not None:
-                conn.close()
+        except Exception as e:
+            failed(counts, errors, kind, e, 400, conn)
             conn = None
     if conn is not None:
         conn.close()
@@ -251,13 +256,8 @@ def h2_worker(port, files, etags, stop, until, seed, out):
             if not keep:
                 conn.close()
                 conn = None
-        except Exception as e:      # a wrong answer, or a bug of this script: both fail
-            counts["errors"] += 1
-            if len(errors) < 5:
-                errors.append(f"h2 round {kinds} {cut or ''}: {type(e).__name__}: "
-                              f"{str(e)[:600]}")
-            if conn is not None:
-                conn.close()
+        except Exception as e:
+            failed(counts, errors, f"h2 round {kinds} {cut or ''}", e, 600, conn)
             conn = None
     if conn is not None:
         conn.close()
@@ -397,7 +397,7 @@ def h2_round(c, kinds, cut, rnd, check):
         if cut_sid is not None and c.streams[cut_sid].length >= cut_after:
             assert c.streams[cut_sid].reset is None and not c.goaways, \
                 (c.streams[cut_sid], c.goaways)
-            c.reset_close() if cut == "reset mid-response" else c.close()
+            c.reset() if cut == "reset mid-response" else c.close()
             return made, False
         if cut_sid is None and not resets and all(over[s](c.streams[s]) for s in checks):
             break
